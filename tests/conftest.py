@@ -1,0 +1,174 @@
+"""Shared fixtures. The same suite runs on SQLite and, when ``NHIEMVU_TEST_DATABASE_URL``
+names a PostgreSQL server, on a database of its own created for the run and dropped after.
+
+The schema is built by the real migrations; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from workflow import migrate
+from workflow.clock import FixedClock
+from workflow.config import PROJECT_ROOT, Settings
+from workflow.context import Context, Engine
+from workflow.db import Database
+from workflow.importer import PlanSource, Table, import_plan
+from workflow.models import Base, Plan, Task, User
+from workflow.organisation import load_organisation
+
+DEMO_ORGANISATION = PROJECT_ROOT / "workflow" / "data" / "demo" / "units.toml"
+TASK_HEADER = ["STT", "Tên nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian hoàn thành"]
+
+
+def _server_url() -> str | None:
+    return os.environ.get("NHIEMVU_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = _server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"nhiemvu_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    migrate.upgrade(database)
+    yield database
+    database.dispose()
+
+
+def _empty_tables(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as connection:
+        if database.is_sqlite:
+            for table in tables:
+                connection.exec_driver_sql(f"DELETE FROM {table}")
+        else:
+            connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+class MovableClock:
+    """A clock the test moves by hand: ``clock.set(date(2026, 11, 22))``."""
+
+    def __init__(self, day: date) -> None:
+        self.set(day)
+
+    def set(self, day: date, hour: int = 9) -> None:
+        self.instant = FixedClock.on(day, hour).instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(date(2026, 11, 22))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(instance_path=tmp_path, database_url=database_url, rules_dir=PROJECT_ROOT / "rules")
+
+
+@pytest.fixture
+def engine(migrated: Database, settings: Settings, clock: MovableClock) -> Iterator[Engine]:
+    _empty_tables(migrated)
+    engine = Engine(settings, clock)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def organisation(engine: Engine) -> Engine:
+    """The demo organisation: units, aliases, groups and users of the seed plans."""
+    data = tomllib.loads(DEMO_ORGANISATION.read_text(encoding="utf-8"))
+    with engine.context() as ctx:
+        load_organisation(ctx.session, data, DEMO_ORGANISATION.name)
+    return engine
+
+
+def user(ctx: Context, username: str) -> User:
+    found = ctx.session.scalar(sa.select(User).where(User.username == username))
+    assert found is not None, username
+    return found
+
+
+def task_by_ref(ctx: Context, plan_code: str, ref: str) -> Task:
+    found = ctx.session.scalar(
+        sa.select(Task).join(Plan).where(Plan.code == plan_code, Task.ref == ref)
+    )
+    assert found is not None, (plan_code, ref)
+    return found
+
+
+@dataclass
+class PlanMaker:
+    """Import small plans through the real importer, the way the Office would."""
+
+    engine: Engine
+
+    def __call__(
+        self,
+        rows: list[list[str]],
+        *,
+        code: str = "test-plan",
+        number: str = "1/KH-SKHCN",
+        issuer: str = "SKHCN",
+        regime: str = "",
+        issued_on: str | None = None,
+        supersedes: str | None = None,
+        start: bool = True,
+        actor: str = "vps.office",
+    ) -> int:
+        fields = {
+            "code": code,
+            "number": number,
+            "title": f"Kế hoạch thử nghiệm {code}",
+            "issuer": issuer,
+            "reporting_regime": regime,
+        }
+        if issued_on:
+            fields["issued_on"] = issued_on
+        if supersedes:
+            fields["supersedes"] = supersedes
+        table = Table("tasks.csv", TASK_HEADER, [(i + 2, r) for i, r in enumerate(rows)])
+        with self.engine.context() as ctx:
+            office = user(ctx, actor)
+            result = import_plan(ctx, office, PlanSource(f"{code}.toml", fields, tasks=table))
+            if start:
+                from workflow.tasks import start_plan
+
+                start_plan(ctx, office, result.plan.id)
+            return result.plan.id
+
+
+@pytest.fixture
+def make_plan(organisation: Engine) -> PlanMaker:
+    return PlanMaker(organisation)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)

@@ -1,0 +1,739 @@
+"""The ``nhiemvu`` command. Thin: parse options, call the engine, print.
+
+A user's mistake prints one line starting with ``error:`` and exits 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError as SQLProgrammingError
+
+from workflow import migrate
+from workflow.clock import FixedClock
+from workflow.config import load_settings
+from workflow.context import Context, Engine
+from workflow.errors import InvalidInput, NhiemvuError, NotFound
+from workflow.models import ROLES, DueItem, Report, Task, TaskEvent, User
+from workflow.queries import ALL_KINDS, DEADLINE_KINDS, DueRow, overdue, summary, upcoming
+from workflow.regime import describe_period
+from workflow.text import clean, fold_key
+
+KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-11-22", param, ctx)
+
+
+DATE = DateType()
+
+
+class State:
+    def __init__(self, instance: Path | None, database_url: str | None, today: date | None):
+        self.instance, self.database_url, self.today = instance, database_url, today
+        self._engine: Engine | None = None
+
+    def engine(self, require_schema: bool = True) -> Engine:
+        if self._engine is None:
+            settings = load_settings(self.instance, self.database_url)
+            clock = FixedClock.on(self.today) if self.today else None
+            self._engine = Engine(settings, clock)
+            if require_schema and not migrate.is_current(self._engine.database):
+                raise NhiemvuError(
+                    f"the database at {_safe_url(settings.database_url)} is not initialised or "
+                    "not up to date: run `nhiemvu init`"
+                )
+        return self._engine
+
+
+def _safe_url(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--instance", type=click.Path(path_type=Path), help="Instance folder (config, SQLite)."
+)
+@click.option("--database-url", help="Overrides NHIEMVU_DATABASE_URL and instance/config.toml.")
+@click.option("--today", type=DATE, help="Act as if today were this date (time travel, tests).")
+@click.pass_context
+def cli(
+    ctx: click.Context, instance: Path | None, database_url: str | None, today: date | None
+) -> None:
+    """nhiemvu: track the tasks of government action plans."""
+    ctx.obj = State(instance, database_url, today)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except NhiemvuError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (OperationalError, SQLProgrammingError) as exc:
+        click.echo(f"error: database: {exc.orig}", err=True)
+        sys.exit(1)
+
+
+# --- set-up --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_state
+def init(state: State) -> None:
+    """Create the database, or upgrade it to the current schema."""
+    engine = state.engine(require_schema=False)
+    before = migrate.current_revision(engine.database)
+    migrate.upgrade(engine.database)
+    after = migrate.current_revision(engine.database)
+    url = _safe_url(engine.settings.database_url)
+    click.echo(f"database {url}: " + ("up to date" if before == after else f"upgraded to {after}"))
+
+
+@cli.command()
+@pass_state
+def demo(state: State) -> None:
+    """Initialise the database and load the demo organisation and every seed plan."""
+    from workflow.demo import load_demo
+
+    engine = state.engine(require_schema=False)
+    migrate.upgrade(engine.database)
+    lines: list[str] = []
+    with engine.context() as ctx:
+        result = load_demo(ctx)
+        org = result.organisation
+        lines.append(f"organisation: {org.units} units, {org.groups} groups, {org.users} users")
+        for plan_result in result.plans:
+            plan = plan_result.plan
+            lines.append(
+                f"plan {plan.code} ({plan.number}): {len(plan.tasks)} tasks, "
+                f"{len(plan.indicators)} indicators, {plan.status}"
+                + (f", supersedes {plan.supersedes.number}" if plan.supersedes else "")
+            )
+        lines += [f"started {count} tasks of {code}" for code, count in result.started.items()]
+        lines.append("accounts (sign-in arrives with the web app):")
+        for user in result.users:
+            unit = user.unit.code if user.unit else "-"
+            lines.append(f"  {user.username:<18} {user.role:<13} {unit}")
+    click.echo("\n".join(lines))
+    click.echo(f"database {_safe_url(engine.settings.database_url)} ready")
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--plan", "plan_ref", help="Plan (code or number) a bare tasks table belongs to.")
+@click.option("--create-units", is_flag=True, help="Create units nobody knows instead of refusing.")
+@click.option("--as", "username", help="Act as this user (default: the first administrator).")
+@pass_state
+def import_(
+    state: State,
+    files: Sequence[Path],
+    plan_ref: str | None,
+    create_units: bool,
+    username: str | None,
+) -> None:
+    """Import plan manifests (.toml), workbooks (.xlsx), tables (.csv) or organisation files.
+
+    Each file is imported whole or not at all.
+    """
+    from workflow.demo import system_actor
+    from workflow.importer import (
+        LARGE_IMPORT,
+        PlanSource,
+        Table,
+        count_rows,
+        import_plan,
+        plan_source_for_table,
+        read_source,
+    )
+    from workflow.organisation import load_organisation
+
+    engine = state.engine()
+    for path in files:
+        with engine.context() as ctx:
+            source = read_source(path)
+            if isinstance(source, dict):
+                org = load_organisation(ctx.session, source, path.name)
+                click.echo(f"{path}: {org.units} units, {org.groups} groups, {org.users} users")
+                continue
+            if isinstance(source, Table):
+                if not plan_ref:
+                    raise InvalidInput(
+                        f"{path}: a bare table needs --plan CODE (or import its plan manifest)"
+                    )
+                source = plan_source_for_table(ctx, plan_ref, source)
+            assert isinstance(source, PlanSource)
+            actor = _user(ctx, username) if username else system_actor(ctx)
+            rows = count_rows(source)
+            if rows >= LARGE_IMPORT and sys.stderr.isatty():
+                with click.progressbar(
+                    length=rows, label=f"importing {path.name}", file=sys.stderr
+                ) as bar:
+                    result = import_plan(
+                        ctx, actor, source, create_units=create_units, progress=bar.update
+                    )
+            else:
+                result = import_plan(ctx, actor, source, create_units=create_units)
+            plan = result.plan
+            click.echo(
+                f"{path}: plan {plan.number}: {result.created} tasks created, {result.updated} updated, "
+                f"{result.unchanged} unchanged, {result.indicators} indicators"
+            )
+            for line in [*result.superseded, *result.warnings]:
+                click.echo(f"  {line}")
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def plan() -> None:
+    """Plans: list them, start their tasks."""
+
+
+@plan.command("list")
+@pass_state
+def plan_list(state: State) -> None:
+    from workflow.models import Plan
+
+    with state.engine().context(write=False) as ctx:
+        plans = ctx.session.scalars(sa.select(Plan).order_by(Plan.id)).all()
+        counts = dict(
+            ctx.session.execute(
+                sa.select(Task.plan_id, sa.func.count()).group_by(Task.plan_id)
+            ).all()
+        )
+        rows = [[p.code, p.number, p.status, str(counts.get(p.id, 0)), p.title[:60]] for p in plans]
+    click.echo(_table(["code", "number", "status", "tasks", "title"], rows))
+
+
+@plan.command("start")
+@click.argument("plan_ref")
+@click.option("--as", "username", required=True, help="An Office user.")
+@pass_state
+def plan_start(state: State, plan_ref: str, username: str) -> None:
+    """Start every draft task of a plan (conditional ones wait for their guidance)."""
+    from workflow.plans import find_plan
+    from workflow.tasks import start_plan
+
+    with state.engine().context() as ctx:
+        started = start_plan(ctx, _user(ctx, username), find_plan(ctx, plan_ref).id)
+        waiting = sum(1 for t in started if t.status == "waiting")
+        click.echo(f"started {len(started)} tasks ({waiting} waiting for guidance)")
+
+
+# --- what is due --------------------------------------------------------------------------------
+
+
+def _kinds(values: Sequence[str], default: Sequence[str]) -> Sequence[str]:
+    if not values:
+        return default
+    return ALL_KINDS if "all" in values else tuple(values)
+
+
+def _filters(ctx: Context, unit: str | None, plan_ref: str | None) -> tuple[int | None, int | None]:
+    from workflow.plans import find_plan
+    from workflow.units import find_unit
+
+    unit_id = find_unit(ctx.session, unit).id if unit else None
+    plan_id = find_plan(ctx, plan_ref).id if plan_ref else None
+    return unit_id, plan_id
+
+
+def _listing_options(func: Callable) -> Callable:
+    for option in reversed(
+        [
+            click.option("--unit", help="Lead unit (code or name)."),
+            click.option("--plan", "plan_ref", help="Plan (code or number)."),
+            click.option(
+                "--kind",
+                "kinds",
+                multiple=True,
+                type=click.Choice(KIND_CHOICES),
+                help="Kinds of due item (repeatable).",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["table", "json", "csv"]),
+                default="table",
+                show_default=True,
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@cli.command("overdue")
+@click.option("--as-of", type=DATE, help="Judge as of this date (default: today).")
+@_listing_options
+@pass_state
+def overdue_cmd(
+    state: State,
+    as_of: date | None,
+    unit: str | None,
+    plan_ref: str | None,
+    kinds: Sequence[str],
+    fmt: str,
+) -> None:
+    """Deadlines not met by the end of their day (by default task deadlines and occurrences)."""
+    with state.engine().context(write=False) as ctx:
+        as_of = as_of or ctx.today()
+        unit_id, plan_id = _filters(ctx, unit, plan_ref)
+        rows = overdue(
+            ctx.session,
+            as_of,
+            unit_id=unit_id,
+            plan_id=plan_id,
+            kinds=_kinds(kinds, DEADLINE_KINDS),
+        )
+    _print_rows(rows, fmt, overdue=True)
+
+
+@cli.command("due")
+@click.option("--from", "start", type=DATE, help="First day (default: today).")
+@click.option("--to", "end", type=DATE, help="Last day (default: 30 days after --from).")
+@_listing_options
+@pass_state
+def due_cmd(
+    state: State,
+    start: date | None,
+    end: date | None,
+    unit: str | None,
+    plan_ref: str | None,
+    kinds: Sequence[str],
+    fmt: str,
+) -> None:
+    """Open due items falling in a window: what is coming."""
+    from datetime import timedelta
+
+    with state.engine().context(write=False) as ctx:
+        start = start or ctx.today()
+        end = end or start + timedelta(days=30)
+        if end < start:
+            raise InvalidInput(f"--to {end} is before --from {start}")
+        unit_id, plan_id = _filters(ctx, unit, plan_ref)
+        rows = upcoming(
+            ctx.session,
+            start,
+            end,
+            unit_id=unit_id,
+            plan_id=plan_id,
+            kinds=_kinds(kinds, ALL_KINDS),
+        )
+    _print_rows(rows, fmt, overdue=False)
+
+
+@cli.command("summary")
+@click.option("--as-of", type=DATE, help="Judge as of this date (default: today).")
+@click.option("--plan", "plan_ref", help="Plan (code or number).")
+@pass_state
+def summary_cmd(state: State, as_of: date | None, plan_ref: str | None) -> None:
+    """The four classes of the monitoring report per lead unit."""
+    with state.engine().context(write=False) as ctx:
+        as_of = as_of or ctx.today()
+        _, plan_id = _filters(ctx, None, plan_ref)
+        table = summary(ctx.session, as_of, plan_id=plan_id)
+    header = ["lead unit", "on time", "late", "not yet due", "overdue"]
+    click.echo(
+        _table(
+            header, [[unit, *(str(v) for v in counts.values())] for unit, counts in table.items()]
+        )
+    )
+
+
+def _print_rows(rows: list[DueRow], fmt: str, overdue: bool) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        return
+    header = [
+        "task_id",
+        "plan",
+        "ref",
+        "kind",
+        "period",
+        "due_date",
+        "days_overdue" if overdue else "status",
+        "lead_units",
+        "task",
+    ]
+    body = [
+        [
+            str(r.task_id),
+            r.plan,
+            r.task_ref,
+            r.kind,
+            r.period,
+            r.due_date.isoformat(),
+            str(r.days_overdue) if overdue else r.status,
+            "; ".join(r.lead_units),
+            r.task,
+        ]
+        for r in rows
+    ]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(body)
+        click.echo(out.getvalue(), nl=False)
+        return
+    shortened = [[*row[:-2], row[-2][:40], row[-1][:60]] for row in body]
+    click.echo(_table(header, shortened))
+    click.echo(f"{len(rows)} items")
+
+
+def _width(text: str) -> int:
+    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def _user(ctx: Context, username: str) -> User:
+    user = ctx.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist")
+    return user
+
+
+@cli.group()
+def task() -> None:
+    """Tasks: show one, fire a transition, report, review, extend, retime."""
+
+
+@task.command("show")
+@click.argument("task_id", type=int)
+@click.option("--as-of", type=DATE, help="Classify due items as of this date (default: today).")
+@pass_state
+def task_show(state: State, task_id: int, as_of: date | None) -> None:
+    """Everything about one task: timing, units, due items, reports and history."""
+    from workflow.classify import due_class
+    from workflow.lifecycle import allowed_events
+    from workflow.tasks import get_task
+
+    with state.engine().context(write=False) as ctx:
+        as_of = as_of or ctx.today()
+        t = get_task(ctx, task_id)
+        timing = t.timing
+        parsed = timing.kind.value + "".join(
+            f", {k} {v}"
+            for k, v in (
+                ("deadline", timing.deadline),
+                ("frequency", timing.frequency and timing.frequency.value),
+                ("trigger", timing.trigger),
+            )
+            if v
+        )
+        lines = [
+            f"task {t.id}  {t.plan.number}  {t.ref}  [{t.status}]  version {t.version}",
+            f"  {t.name}",
+            f"  lead:        {'; '.join(u.name for u in t.lead_units)}   (as written: {t.lead_units_text})",
+            f"  cooperating: {'; '.join(u.name for u in t.cooperating_units) or '-'}",
+            f"  timing:      {timing.raw or '(empty)'}  →  {parsed}"
+            + ("  [needs review]" if t.needs_review else ""),
+            f"  progress:    {t.progress}%   started {t.started_on or '-'}   closed {t.closed_on or '-'}",
+            f"  allowed:     {', '.join(allowed_events(t)) or '-'}",
+            f"due items (as of {as_of}):",
+        ]
+        klass = due_class(as_of)
+        items = ctx.session.execute(
+            sa.select(DueItem, klass)
+            .where(DueItem.task_id == t.id)
+            .order_by(DueItem.due_date, DueItem.id)
+        )
+        for item, item_class in items:
+            extra = f" (nominal {item.nominal_date})" if item.nominal_date != item.due_date else ""
+            label = (
+                "deadline"
+                if item.kind == "deadline"
+                else f"{item.kind} {describe_period(item.period_key)}"
+            )
+            shown = item.status if item.status == "cancelled" else item_class
+            lines.append(f"  {item.due_date}{extra}  {label:<34} {item.status:<9} {shown}")
+        reports = ctx.session.scalars(
+            sa.select(Report).where(Report.task_id == t.id).order_by(Report.id)
+        )
+        lines.append("reports:")
+        lines += [
+            f"  #{r.id} {r.submitted_at:%Y-%m-%d} {r.progress}% {r.status}: {r.text[:70]}"
+            for r in reports
+        ]
+        lines.append("history:")
+        events = ctx.session.scalars(
+            sa.select(TaskEvent)
+            .where(TaskEvent.task_id == t.id)
+            .order_by(TaskEvent.at, TaskEvent.id)
+        )
+        for e in events:
+            move = (
+                f" {e.from_status or '-'} → {e.to_status}" if e.from_status != e.to_status else ""
+            )
+            who = e.actor.username if e.actor else "system"
+            lines.append(
+                f"  {e.at:%Y-%m-%d %H:%M} {who:<16} {e.action}{move}"
+                + (f": {e.note[:70]}" if e.note else "")
+            )
+    click.echo("\n".join(lines))
+
+
+def _pending_report(ctx: Context, task_id: int) -> int:
+    report_id = ctx.session.scalar(
+        sa.select(Report.id)
+        .where(Report.task_id == task_id, Report.status == "submitted")
+        .order_by(Report.id)
+        .limit(1)
+    )
+    if report_id is None:
+        raise InvalidInput(f"task {task_id} has no report waiting for review")
+    return report_id
+
+
+@task.command("fire")
+@click.argument("task_id", type=int)
+@click.argument(
+    "event", type=click.Choice(["start", "report", "accept", "return", "reopen", "cancel"])
+)
+@click.option("--as", "username", required=True, help="The user who acts.")
+@click.option("--note", default="", help="Report text, or the reason (return, reopen, cancel).")
+@click.option("--progress", type=click.IntRange(0, 100), help="Progress in percent (report).")
+@click.option(
+    "--period", help="Period key the report is for, e.g. 2026-11 (default: the earliest open)."
+)
+@click.option(
+    "--version", "expected_version", type=int, help="Refuse if the task changed since this version."
+)
+@pass_state
+def task_fire(
+    state: State,
+    task_id: int,
+    event: str,
+    username: str,
+    note: str,
+    progress: int | None,
+    period: str | None,
+    expected_version: int | None,
+) -> None:
+    """Fire a lifecycle transition on a task as a given user."""
+    from workflow import tasks as svc
+
+    with state.engine().context() as ctx:
+        actor, t = _user(ctx, username), svc.get_task(ctx, task_id)
+        before = t.status
+        if event == "start":
+            svc.start_task(ctx, actor, t, expected_version)
+        elif event == "report":
+            if progress is None:
+                raise InvalidInput("--progress: required to report")
+            svc.submit_report(
+                ctx,
+                actor,
+                t,
+                text=note,
+                progress=progress,
+                period_key=period,
+                expected_version=expected_version,
+            )
+        elif event == "accept":
+            svc.accept_report(ctx, actor, _pending_report(ctx, task_id), note, expected_version)
+        elif event == "return":
+            svc.return_report(ctx, actor, _pending_report(ctx, task_id), note, expected_version)
+        elif event == "reopen":
+            svc.reopen_task(ctx, actor, t, note, expected_version)
+        else:
+            svc.cancel_task(ctx, actor, t, note, expected_version)
+        click.echo(f"task {task_id}: {before} → {t.status}")
+
+
+@task.command("timing")
+@click.argument("task_id", type=int)
+@click.argument("text")
+@click.option("--as", "username", required=True)
+@pass_state
+def task_timing(state: State, task_id: int, text: str, username: str) -> None:
+    """Correct a task's timing text; its due items follow."""
+    from workflow import tasks as svc
+
+    with state.engine().context() as ctx:
+        t = svc.get_task(ctx, task_id)
+        changed = svc.change_timing(ctx, _user(ctx, username), t, text)
+        click.echo(f"task {task_id}: timing {'now ' + t.timing_kind if changed else 'unchanged'}")
+
+
+@task.command("extend")
+@click.argument("task_id", type=int)
+@click.option("--as", "username", required=True)
+@click.option("--reason", required=True)
+@click.option("--period", help="Period key of the due item (default: the earliest open).")
+@click.option("--date", "proposed", type=DATE, help="The date asked for.")
+@pass_state
+def task_extend(
+    state: State,
+    task_id: int,
+    username: str,
+    reason: str,
+    period: str | None,
+    proposed: date | None,
+) -> None:
+    """Ask for an extension of a due item (đề nghị gia hạn)."""
+    from workflow import tasks as svc
+
+    with state.engine().context() as ctx:
+        t = svc.get_task(ctx, task_id)
+        request = svc.request_extension(
+            ctx, _user(ctx, username), t, reason=reason, period_key=period, proposed_date=proposed
+        )
+        click.echo(f"extension request {request.id} for task {task_id} is waiting for the Office")
+
+
+@task.command("decide-extension")
+@click.argument("request_id", type=int)
+@click.option("--as", "username", required=True)
+@click.option("--grant/--refuse", required=True)
+@click.option(
+    "--date", "new_date", type=DATE, help="New date when granting (default: the date asked for)."
+)
+@click.option("--note", default="", help="Reason (required when refusing).")
+@pass_state
+def task_decide(
+    state: State, request_id: int, username: str, grant: bool, new_date: date | None, note: str
+) -> None:
+    """Grant or refuse an extension request."""
+    from workflow import tasks as svc
+
+    with state.engine().context() as ctx:
+        request = svc.decide_extension(
+            ctx, _user(ctx, username), request_id, grant=grant, new_date=new_date, note=note
+        )
+        click.echo(
+            f"extension request {request_id}: {request.status}"
+            + (f", due {request.due_item.due_date}" if grant else "")
+        )
+
+
+@cli.group()
+def trigger() -> None:
+    """Guidance documents that release waiting tasks."""
+
+
+@trigger.command("record")
+@click.argument("task_ids", type=int, nargs=-1, required=True)
+@click.option("--as", "username", required=True)
+@click.option("--number", required=True, help="Document number, e.g. 12/HD-BKHCN.")
+@click.option("--date", "issued_on", type=DATE, required=True)
+@click.option("--issuer", required=True)
+@click.option("--title", default="")
+@pass_state
+def trigger_record(
+    state: State,
+    task_ids: Sequence[int],
+    username: str,
+    number: str,
+    issued_on: date,
+    issuer: str,
+    title: str,
+) -> None:
+    """Record a guidance document and release the waiting tasks it concerns."""
+    from workflow import tasks as svc
+
+    with state.engine().context() as ctx:
+        document = svc.record_trigger(
+            ctx,
+            _user(ctx, username),
+            number=number,
+            issued_on=issued_on,
+            issuer=issuer,
+            task_ids=task_ids,
+            title=title,
+        )
+        click.echo(
+            f"document {document.number} recorded; released tasks {', '.join(map(str, task_ids))}"
+        )
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--unit", help="Unit code (required for unit roles).")
+@click.option("--email")
+@pass_state
+def user_add(
+    state: State, username: str, full_name: str, role: str, unit: str | None, email: str | None
+) -> None:
+    """Create an account."""
+    from workflow.units import find_unit
+
+    username = username.strip()
+    if not username or fold_key(username).replace(" ", "") != username.lower().replace(
+        ".", ""
+    ).replace("_", "").replace("-", ""):
+        raise InvalidInput(f"username {username!r}: use letters, digits, '.', '_' or '-' only")
+    with state.engine().context() as ctx:
+        if ctx.session.scalar(sa.select(User.id).where(User.username == username)):
+            raise InvalidInput(f"username {username!r} is taken")
+        unit_row = find_unit(ctx.session, unit) if unit else None
+        if role in ("unit_head", "unit_delegate") and unit_row is None:
+            raise InvalidInput(f"--unit: required for the role {role}")
+        ctx.session.add(
+            User(
+                username=username, full_name=clean(full_name), role=role, unit=unit_row, email=email
+            )
+        )
+    click.echo(f"user {username} ({role}) created")
+
+
+if __name__ == "__main__":
+    main()

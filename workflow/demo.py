@@ -1,0 +1,65 @@
+"""The demo: a demo organisation and every seed plan, loaded and started. Idempotent."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from workflow.context import Context
+from workflow.errors import NhiemvuError
+from workflow.importer import ImportResult, PlanSource, import_plan, read_source
+from workflow.models import Plan, User
+from workflow.organisation import OrganisationResult, load_organisation
+from workflow.tasks import start_plan
+
+DATA = Path(str(resources.files("workflow") / "data"))
+ORGANISATION_FILE = DATA / "demo" / "units.toml"
+SEEDS = DATA / "seeds"
+
+
+@dataclass
+class DemoResult:
+    organisation: OrganisationResult
+    plans: list[ImportResult] = field(default_factory=list)
+    started: dict[str, int] = field(default_factory=dict)
+    users: list[User] = field(default_factory=list)
+
+
+def seed_manifests() -> list[Path]:
+    return sorted(SEEDS.glob("*.toml"))
+
+
+def system_actor(ctx: Context) -> User:
+    """The first active administrator: the CLI acts as them unless told otherwise."""
+    admin = ctx.session.scalar(
+        sa.select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)
+    )
+    if admin is None:
+        raise NhiemvuError(
+            "no administrator account exists: load an organisation file or run "
+            "`nhiemvu user add USERNAME --role admin --name NAME` first"
+        )
+    return admin
+
+
+def load_demo(ctx: Context) -> DemoResult:
+    data = tomllib.loads(ORGANISATION_FILE.read_text(encoding="utf-8"))
+    result = DemoResult(load_organisation(ctx.session, data, ORGANISATION_FILE.name))
+    actor = system_actor(ctx)
+    for manifest in seed_manifests():
+        source = read_source(manifest)
+        assert isinstance(source, PlanSource), manifest
+        result.plans.append(import_plan(ctx, actor, source))
+    ctx.session.flush()
+    for plan in ctx.session.scalars(
+        sa.select(Plan).where(Plan.status == "active").order_by(Plan.id)
+    ):
+        started = start_plan(ctx, actor, plan.id)
+        if started:
+            result.started[plan.code] = len(started)
+    result.users = list(ctx.session.scalars(sa.select(User).order_by(User.role, User.username)))
+    return result

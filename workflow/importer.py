@@ -1,0 +1,730 @@
+"""Import plans and their appendices from the tables the documents use.
+
+Sources:
+
+* a plan manifest (``.toml``): the plan's metadata, naming its tasks and indicators tables
+  (``.csv`` or ``.xlsx``) beside it;
+* a workbook (``.xlsx``) with a sheet "Kế hoạch" (field, value), a sheet "Nhiệm vụ" and
+  optionally "Chỉ tiêu";
+* a bare table (``.csv``/``.xlsx``) of tasks for a plan already in the database (``--plan``).
+
+Task tables have the appendix columns (STT, Tên nhiệm vụ, Đơn vị chủ trì, Đơn vị phối hợp,
+Thời gian hoàn thành, optionally Sản phẩm); a row whose STT is a roman numeral opens a section.
+Everything is validated before anything is written: a problem names the file, the row and the
+column, and the whole import is refused. Re-importing a file changes only what changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflow.context import Context
+from workflow.due import regenerate
+from workflow.errors import ImportFailed, InvalidInput, NhiemvuError
+from workflow.history import record
+from workflow.models import (
+    Indicator,
+    IndicatorUnit,
+    Plan,
+    Section,
+    Task,
+    TaskUnit,
+    Unit,
+    User,
+    is_placeholder_number,
+)
+from workflow.permissions import Action, require
+from workflow.plans import find_plan, supersede_plan
+from workflow.regime import ReportingRegime
+from workflow.text import clean, fold_key
+from workflow.timing import TimingKind, parse_timing
+from workflow.units import UnitDirectory, UnresolvedName
+
+Progress = Callable[[int], None]
+
+TASK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("stt", "tt", "so tt"),
+    "name": ("ten nhiem vu", "nhiem vu", "noi dung", "noi dung nhiem vu"),
+    "lead": ("don vi chu tri", "co quan chu tri", "chu tri"),
+    "cooperating": ("don vi phoi hop", "co quan phoi hop", "phoi hop"),
+    "timing": ("thoi gian hoan thanh", "thoi gian thuc hien", "thoi han", "thoi han hoan thanh"),
+    "outputs": ("san pham", "san pham dau ra", "ket qua san pham"),
+}
+TASK_REQUIRED = ("number", "name", "lead", "timing")
+INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("stt", "tt", "so tt"),
+    "code": ("ma so", "ma"),
+    "name": ("ten chi tieu", "chi tieu"),
+    "measure": ("don vi tinh", "don vi"),
+    "target": ("muc tieu", "ket qua", "gia tri muc tieu", "chi tieu can dat"),
+    "year": ("nam", "nam dat", "moc thoi gian"),
+    "lead": ("don vi chu tri", "co quan chu tri"),
+    "cooperating": ("don vi phoi hop", "co quan phoi hop"),
+    "central": ("co quan trung uong",),
+}
+INDICATOR_REQUIRED = ("number", "name", "lead")
+IGNORED_COLUMNS = ("ghi chu",)
+PLAN_FIELDS = {
+    "code": ("code", "ma"),
+    "number": ("number", "so", "so hieu", "so ky hieu"),
+    "title": ("title", "trich yeu", "ten ke hoach"),
+    "issuer": ("issuer", "co quan ban hanh", "don vi ban hanh"),
+    "issued_on": ("issued_on", "ngay ban hanh"),
+    "issued_text": ("issued_text", "ngay ban hanh nhu in", "ngay thang"),
+    "implements": ("implements", "thuc hien", "can cu"),
+    "supersedes": ("supersedes", "thay the"),
+    "reporting_regime": ("reporting_regime", "che do bao cao"),
+    "reporting_regime_text": ("reporting_regime_text", "che do bao cao nguyen van"),
+    "source": ("source", "nguon"),
+    "tasks": ("tasks",),
+    "indicators": ("indicators",),
+}
+_ROMAN = re.compile(r"^[IVXLC]+\.?$", re.IGNORECASE)
+_ARABIC = re.compile(r"^\d+(\.\d+)*\.?$")
+_COMPARATOR = re.compile(r"^(≥|>=|>|≤|<=|<|=)?\s*([0-9]+(?:[.,][0-9]+)?)\s*%?$")
+_YEAR_IN_TITLE = re.compile(r"\b(19|20|21)(\d\d)\b")
+_LARGE = 200
+
+
+@dataclass
+class Table:
+    source: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+@dataclass
+class PlanSource:
+    source: str
+    fields: dict[str, Any]
+    tasks: Table | None = None
+    indicators: Table | None = None
+
+
+@dataclass
+class ImportResult:
+    plan: Plan
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    indicators: int = 0
+    warnings: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+
+
+# --- reading files -------------------------------------------------------------------------------
+
+
+def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
+    """What a file holds: an organisation (dict), a plan, or a bare table of tasks."""
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        data = _read_toml(path)
+        if "plan" in data:
+            return _manifest(path, data)
+        if {"units", "groups", "users"} & set(data):
+            return data
+        raise InvalidInput(f"{path}: expected a [plan] table or [[units]] entries")
+    if suffix == ".xlsx":
+        return _workbook(path)
+    if suffix == ".csv":
+        return _csv(path)
+    raise InvalidInput(
+        f"{path}: unsupported file type {suffix or '(none)'} (use .toml, .xlsx, .csv)"
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid TOML ({exc})") from None
+
+
+def _manifest(path: Path, data: dict[str, Any]) -> PlanSource:
+    plan = data["plan"]
+    if not isinstance(plan, dict):
+        raise InvalidInput(f"{path}: [plan] must be a table")
+    source = PlanSource(path.name, dict(plan))
+    for key in ("tasks", "indicators"):
+        name = plan.get(key)
+        if name:
+            table_path = path.parent / str(name)
+            table = _read_table_file(table_path)
+            setattr(source, key, table)
+    return source
+
+
+def _read_table_file(path: Path) -> Table:
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file (named by the plan manifest)")
+    if path.suffix.lower() == ".xlsx":
+        workbook = _open_workbook(path)
+        return _sheet_table(path.name, workbook.worksheets[0])
+    return _csv(path)
+
+
+def _csv(path: Path) -> Table:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8"
+        ) from None
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header_line.count)  # Excel writes ';' in some locales
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: not a well-formed CSV file ({exc})") from None
+    if not rows:
+        raise InvalidInput(f"{path}: empty file")
+    return Table(path.name, rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
+
+
+def _open_workbook(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InvalidInput(
+            f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__})"
+        ) from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _sheet_table(source: str, sheet) -> Table:
+    rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    if not rows:
+        raise InvalidInput(f"{source}: sheet {sheet.title!r} is empty")
+    return Table(
+        f"{source} [{sheet.title}]", rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)]
+    )
+
+
+def _workbook(path: Path) -> PlanSource | Table:
+    workbook = _open_workbook(path)
+    sheets = {fold_key(ws.title): ws for ws in workbook.worksheets}
+    if "ke hoach" not in sheets:
+        return _sheet_table(path.name, workbook.worksheets[0])
+    fields: dict[str, Any] = {}
+    lookup = {syn: key for key, syns in PLAN_FIELDS.items() for syn in syns}
+    for row in sheets["ke hoach"].iter_rows(values_only=True):
+        if not row or row[0] is None:
+            continue
+        key = lookup.get(fold_key(str(row[0])))
+        if key is None:
+            raise InvalidInput(f"{path.name} [Kế hoạch]: unknown field {row[0]!r}")
+        value = row[1] if len(row) > 1 else None
+        fields[key] = value.date() if isinstance(value, datetime) else value
+    source = PlanSource(path.name, fields)
+    if "nhiem vu" in sheets:
+        source.tasks = _sheet_table(path.name, sheets["nhiem vu"])
+    if "chi tieu" in sheets:
+        source.indicators = _sheet_table(path.name, sheets["chi tieu"])
+    return source
+
+
+# --- validating --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    ref: str
+    number: str
+    position: int
+    section: tuple[str, str] | None
+    values: dict[str, str]
+    lead: list[Unit]
+    cooperating: list[Unit]
+
+
+@dataclass
+class _Validated:
+    fields: dict[str, Any]
+    issuer: Unit | None
+    supersedes: Plan | None
+    sections: dict[tuple[str, str], tuple[int, str]]
+    tasks: list[_Row]
+    indicators: list[_Row]
+
+
+def _columns(
+    table: Table, spec: dict[str, tuple[str, ...]], required: tuple[str, ...], problems: list[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    lookup = {syn: key for key, syns in spec.items() for syn in syns}
+    for index, title in enumerate(table.header):
+        key = fold_key(title)
+        if not key or key in IGNORED_COLUMNS:
+            continue
+        name = lookup.get(key) or next(
+            (f for s, f in lookup.items() if key.startswith(s + " ") and f == "central"), None
+        )
+        if name is None:
+            problems.append(f"{table.source}: column {clean(title)!r} is not one nhiemvu reads")
+        elif name in found:
+            problems.append(f"{table.source}: column {clean(title)!r} repeats another column")
+        else:
+            found[name] = index
+    for name in required:
+        if name not in found:
+            problems.append(
+                f"{table.source}: column {spec[name][0]!r} is missing (found: {', '.join(clean(h) for h in table.header)})"
+            )
+    return found
+
+
+def _rows(table: Table, columns: dict[str, int], kind: str, problems: list[str]):
+    """Yield (row number, values, section) for each item row, following section rows."""
+    section: tuple[str, str] | None = None
+    for row_number, cells in table.rows:
+        values = {name: clean(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
+        if not any(values.values()):
+            continue
+        number = values.get("number", "").rstrip(".")
+        if number and _ROMAN.match(values["number"]) and not values.get("lead"):
+            section = (kind, number.upper())
+            yield row_number, None, (section, values.get("name", ""))
+            continue
+        if not number:
+            problems.append(
+                f"{table.source} row {row_number}, column 'STT': empty (each {kind} row needs its number)"
+            )
+            continue
+        if not _ARABIC.match(values["number"]):
+            problems.append(
+                f"{table.source} row {row_number}, column 'STT': {values['number']!r} is neither a number nor a roman section"
+            )
+            continue
+        if not values.get("name"):
+            problems.append(
+                f"{table.source} row {row_number}, column '{'Tên nhiệm vụ' if kind == 'task' else 'Tên chỉ tiêu'}': empty"
+            )
+            continue
+        yield row_number, values, section
+
+
+def _resolve(
+    directory: UnitDirectory,
+    text: str,
+    scope: Unit | None,
+    where: str,
+    create: bool,
+    problems: list[str],
+) -> list[Unit]:
+    try:
+        return directory.resolve_cell(text, scope)
+    except UnresolvedName as exc:
+        if create and not exc.candidates:
+            directory.create_unit(exc.phrase, scope)
+            return _resolve(directory, text, scope, where, create, problems)
+        hint = "" if exc.candidates else " (add it, or an alias, or import with --create-units)"
+        problems.append(f"{where}: {exc}{hint}")
+        return []
+
+
+def _validate_items(
+    table: Table | None,
+    kind: str,
+    directory: UnitDirectory,
+    scope: Unit | None,
+    create: bool,
+    sections: dict,
+    problems: list[str],
+    warnings: list[str],
+) -> list[_Row]:
+    if table is None:
+        return []
+    spec, required = (
+        (TASK_COLUMNS, TASK_REQUIRED) if kind == "task" else (INDICATOR_COLUMNS, INDICATOR_REQUIRED)
+    )
+    columns = _columns(table, spec, required, problems)
+    if any(name not in columns for name in required):
+        return []
+    items: list[_Row] = []
+    refs: dict[str, int] = {}
+    for row_number, values, section in _rows(table, columns, kind, problems):
+        if values is None:
+            key, title = section
+            sections.setdefault(key, (len(sections), title))
+            continue
+        number = values["number"].rstrip(".")
+        ref = f"{section[1]}.{number}" if section else number
+        if ref in refs:
+            problems.append(
+                f"{table.source} row {row_number}, column 'STT': {kind} {ref} repeats row {refs[ref]}"
+            )
+            continue
+        refs[ref] = row_number
+        lead_where = f"{table.source} row {row_number}, column 'Đơn vị chủ trì'"
+        lead = _resolve(directory, values.get("lead", ""), scope, lead_where, create, problems)
+        if not values.get("lead") and kind == "task":
+            problems.append(f"{lead_where}: empty (every task needs a lead unit)")
+        coop_where = f"{table.source} row {row_number}, column 'Đơn vị phối hợp'"
+        cooperating = [
+            u
+            for u in _resolve(
+                directory, values.get("cooperating", ""), scope, coop_where, create, problems
+            )
+            if u not in lead
+        ]
+        if kind == "task":
+            timing = parse_timing(values.get("timing", ""))
+            if timing.kind is TimingKind.UNKNOWN:
+                shown = values.get("timing") or "(empty)"
+                warnings.append(
+                    f"{table.source} row {row_number}: timing {shown!r} not understood; task {ref} is imported and flagged for review"
+                )
+        else:
+            _check_indicator(values, section, table.source, row_number, problems)
+        items.append(_Row(ref, number, len(items), section, values, lead, cooperating))
+    return items
+
+
+def _check_indicator(
+    values: dict[str, str], section, source: str, row_number: int, problems: list[str]
+) -> None:
+    year = values.get("year", "")
+    if year and not (year.isdigit() and 1900 <= int(year) <= 2200):
+        problems.append(f"{source} row {row_number}, column 'Năm': {year!r} is not a year")
+
+
+def _target(text: str) -> tuple[str | None, Decimal | None]:
+    match = _COMPARATOR.match(text.replace(" ", "") if text else "")
+    if not match:
+        return None, None
+    symbol = {">=": "≥", "<=": "≤"}.get(match[1], match[1])
+    try:
+        return symbol, Decimal(match[2].replace(",", "."))
+    except InvalidOperation:
+        return None, None
+
+
+def _horizon(values: dict[str, str], section_title: str) -> int | None:
+    if values.get("year", "").isdigit():
+        return int(values["year"])
+    match = _YEAR_IN_TITLE.search(section_title or "")
+    return int(match[0]) if match else None
+
+
+def _validate_plan(
+    ctx: Context, source: PlanSource, directory: UnitDirectory, create: bool, problems: list[str]
+) -> tuple[Unit | None, Plan | None, dict[str, Any]]:
+    f = dict(source.fields)
+    where = f"{source.source} [plan]"
+    for key in ("number", "title"):
+        if not clean(str(f.get(key) or "")):
+            problems.append(f"{where}: {key} is required")
+    f["number"] = clean(str(f.get("number") or ""))
+    f["code"] = clean(str(f.get("code") or "")) or fold_key(f["number"]).replace(" ", "-")
+    issued = f.get("issued_on")
+    if isinstance(issued, str) and issued.strip():
+        try:
+            f["issued_on"] = date.fromisoformat(issued.strip())
+        except ValueError:
+            problems.append(f"{where}: issued_on {issued!r} is not a date like 2025-06-04")
+    elif not isinstance(issued, date):
+        f["issued_on"] = None
+    try:
+        f["reporting_regime"] = str(ReportingRegime.parse(f.get("reporting_regime")))
+    except InvalidInput as exc:
+        problems.append(f"{where}: {exc}")
+    implements = f.get("implements") or []
+    f["implements"] = [
+        clean(x)
+        for x in (implements if isinstance(implements, list) else str(implements).split("\n"))
+        if clean(x)
+    ]
+    issuer = None
+    if f.get("issuer"):
+        units = _resolve(directory, str(f["issuer"]), None, f"{where}: issuer", create, problems)
+        issuer = units[0] if len(units) == 1 else None
+    if f["number"] and not is_placeholder_number(f["number"]):
+        holder = ctx.session.scalar(
+            sa.select(Plan.code).where(Plan.number == f["number"], Plan.code != f["code"])
+        )
+        if holder is not None:
+            problems.append(f"{where}: number {f['number']!r} belongs to plan {holder!r} already")
+    supersedes = None
+    if f.get("supersedes"):
+        wanted = clean(str(f["supersedes"]))
+        try:
+            supersedes = find_plan(ctx, wanted)
+        except NhiemvuError as exc:
+            problems.append(f"{where}: supersedes: {exc}")
+    return issuer, supersedes, f
+
+
+# --- applying --------------------------------------------------------------------------------------
+
+
+def import_plan(
+    ctx: Context,
+    actor: User,
+    source: PlanSource,
+    *,
+    create_units: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate everything, then write it all, or raise :class:`ImportFailed` and write nothing."""
+    require(actor, Action.IMPORT)
+    problems: list[str] = []
+    warnings: list[str] = []
+    directory = UnitDirectory(ctx.session)
+    issuer, supersedes, fields = _validate_plan(ctx, source, directory, create_units, problems)
+    sections: dict[tuple[str, str], tuple[int, str]] = {}
+    tasks = _validate_items(
+        source.tasks, "task", directory, issuer, create_units, sections, problems, warnings
+    )
+    indicators = _validate_items(
+        source.indicators,
+        "indicator",
+        directory,
+        issuer,
+        create_units,
+        sections,
+        problems,
+        warnings,
+    )
+    if problems:
+        raise ImportFailed(source.source, problems)
+    validated = _Validated(fields, issuer, supersedes, sections, tasks, indicators)
+    return _apply(ctx, actor, source, validated, warnings, progress)
+
+
+def _apply(
+    ctx: Context,
+    actor: User,
+    source: PlanSource,
+    v: _Validated,
+    warnings: list[str],
+    progress: Progress | None,
+) -> ImportResult:
+    session = ctx.session
+    f = v.fields
+    plan = session.scalar(sa.select(Plan).where(Plan.code == f["code"]))
+    if plan is None:
+        plan = Plan(code=f["code"], number=f["number"])
+        session.add(plan)
+    plan.title = clean(str(f.get("title") or ""))
+    plan.issuer = v.issuer
+    plan.issuer_text = clean(str(f.get("issuer") or ""))
+    plan.issued_on = f.get("issued_on")
+    plan.issued_text = clean(str(f.get("issued_text") or ""))
+    plan.implements = f["implements"]
+    plan.reporting_regime = f["reporting_regime"]
+    plan.reporting_regime_text = clean(str(f.get("reporting_regime_text") or ""))
+    plan.source = clean(str(f.get("source") or source.source))
+    session.flush()
+    section_rows = _apply_sections(session, plan, v.sections)
+    result = ImportResult(plan, warnings=warnings)
+    for row in v.tasks:
+        _apply_task(ctx, actor, plan, row, section_rows, result)
+        if progress:
+            progress(1)
+    for row in v.indicators:
+        _apply_indicator(session, plan, row, section_rows)
+        result.indicators += 1
+        if progress:
+            progress(1)
+    if v.tasks:
+        listed = {r.ref for r in v.tasks}
+        missing = [t.ref for t in plan.tasks if t.ref not in listed]
+        if missing:
+            warnings.append(f"tasks not in this file were left as they are: {', '.join(missing)}")
+    if v.supersedes is not None and plan.supersedes_id != v.supersedes.id:
+        result.superseded = supersede_plan(ctx, actor, plan, v.supersedes)
+    session.flush()
+    return result
+
+
+def _apply_sections(
+    session, plan: Plan, sections: dict[tuple[str, str], tuple[int, str]]
+) -> dict[tuple[str, str], Section]:
+    existing = {(s.kind, s.number): s for s in plan.sections}
+    for (kind, number), (position, title) in sections.items():
+        section = existing.get((kind, number))
+        if section is None:
+            section = Section(
+                plan=plan, kind=kind, number=number, position=position, title=clean(title)
+            )
+            session.add(section)
+            existing[kind, number] = section
+        else:
+            section.title = clean(title)
+    session.flush()
+    return existing
+
+
+def _sync_links(links: list, lead: list[Unit], cooperating: list[Unit], factory) -> None:
+    """Make a task's or indicator's unit links match, updating rows in place.
+
+    Links are keyed by unit; replacing the collection wholesale would insert a row before
+    deleting the old one with the same key.
+    """
+    wanted = [(u, "lead", i) for i, u in enumerate(lead)]
+    wanted += [(u, "cooperating", i) for i, u in enumerate(cooperating)]
+    by_unit = {link.unit_id: link for link in links if link.unit_id is not None}
+    keep = {u.id for u, _, _ in wanted}
+    for link in [link for link in links if link.unit_id not in keep]:
+        links.remove(link)
+    for unit, role, position in wanted:
+        link = by_unit.get(unit.id)
+        if link is None:
+            links.append(factory(unit=unit, role=role, position=position))
+        else:
+            link.role, link.position = role, position
+
+
+def _apply_task(
+    ctx: Context, actor: User, plan: Plan, row: _Row, sections: dict, result: ImportResult
+) -> None:
+    session = ctx.session
+    task = session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.ref == row.ref))
+    timing = parse_timing(row.values.get("timing", ""))
+    wanted = {
+        "number": row.number,
+        "name": row.values["name"],
+        "outputs": row.values.get("outputs", ""),
+        "lead_units_text": row.values.get("lead", ""),
+        "cooperating_units_text": row.values.get("cooperating", ""),
+        "timing_raw": timing.raw,
+    }
+    units = [("lead", u.id) for u in row.lead] + [("cooperating", u.id) for u in row.cooperating]
+    section = sections.get(row.section) if row.section else None
+    with session.no_autoflush:
+        if task is None:
+            task = Task(
+                plan=plan,
+                ref=row.ref,
+                status="draft",
+                position=row.position,
+                section=section,
+                name_key=fold_key(wanted["name"]),
+                **wanted,
+            )
+            task.timing = timing
+            _sync_links(task.unit_links, row.lead, row.cooperating, TaskUnit)
+            session.add(task)
+            record(
+                session,
+                task,
+                at=ctx.now(),
+                actor=actor,
+                action="imported",
+                to_status="draft",
+                note=plan.source,
+                changes={"timing": timing.kind.value},
+            )
+            result.created += 1
+            return
+        changed = {k: [getattr(task, k), v] for k, v in wanted.items() if getattr(task, k) != v}
+        old_units = [(link.role, link.unit_id) for link in task.unit_links]
+        if old_units != units:
+            changed["units"] = [old_units, units]
+        if not changed and task.position == row.position:
+            result.unchanged += 1
+            return
+        for key, (_, value) in changed.items():
+            if key != "units":
+                setattr(task, key, value)
+        task.position, task.section, task.name_key = row.position, section, fold_key(task.name)
+        if "units" in changed:
+            _sync_links(task.unit_links, row.lead, row.cooperating, TaskUnit)
+        due_changes = None
+        if "timing_raw" in changed:
+            task.timing = timing
+            due_changes = regenerate(session, task, ctx.generation())
+        payload: dict[str, Any] = {"fields": sorted(changed)}
+        if due_changes:
+            payload["due_items"] = due_changes.as_dict()
+        record(
+            session,
+            task,
+            at=ctx.now(),
+            actor=actor,
+            action="reimported",
+            from_status=task.status,
+            to_status=task.status,
+            note=plan.source,
+            changes=payload,
+        )
+        result.updated += 1
+
+
+def _apply_indicator(session, plan: Plan, row: _Row, sections: dict) -> None:
+    indicator = session.scalar(
+        sa.select(Indicator).where(Indicator.plan_id == plan.id, Indicator.ref == row.ref)
+    )
+    if indicator is None:
+        indicator = Indicator(plan=plan, ref=row.ref)
+        session.add(indicator)
+    section = sections.get(row.section) if row.section else None
+    values = row.values
+    comparator, value = _target(values.get("target", ""))
+    indicator.section, indicator.number, indicator.position = section, row.number, row.position
+    indicator.code = values.get("code") or None
+    indicator.name, indicator.measure = values["name"], values.get("measure", "")
+    indicator.target_text, indicator.comparator, indicator.target_value = (
+        values.get("target", ""),
+        comparator,
+        value,
+    )
+    indicator.horizon_year = _horizon(values, section.title if section else "")
+    indicator.central_agency = values.get("central", "")
+    indicator.lead_units_text, indicator.cooperating_units_text = (
+        values.get("lead", ""),
+        values.get("cooperating", ""),
+    )
+    _sync_links(indicator.unit_links, row.lead, row.cooperating, IndicatorUnit)
+
+
+def plan_source_for_table(ctx: Context, plan_ref: str, table: Table) -> PlanSource:
+    """A bare tasks table, to be imported into an existing plan."""
+    plan = find_plan(ctx, plan_ref)
+    fields = {
+        "code": plan.code,
+        "number": plan.number,
+        "title": plan.title,
+        "issuer": plan.issuer.code if plan.issuer else "",
+        "issued_on": plan.issued_on,
+        "issued_text": plan.issued_text,
+        "implements": plan.implements,
+        "reporting_regime": plan.reporting_regime,
+        "reporting_regime_text": plan.reporting_regime_text,
+        "source": plan.source,
+    }
+    return PlanSource(table.source, fields, tasks=table)
+
+
+def count_rows(source: PlanSource) -> int:
+    return sum(len(t.rows) for t in (source.tasks, source.indicators) if t is not None)
+
+
+LARGE_IMPORT = _LARGE

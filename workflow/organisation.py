@@ -1,0 +1,185 @@
+"""Load an organisation file (units, aliases, groups, users) — TOML, idempotent, all-or-nothing.
+
+```toml
+[[units]]
+code = "SKHCN"
+name = "Sở Khoa học và Công nghệ"
+kind = "department"
+parent = "LAICHAU"
+aliases = ["Sở KH&CN"]          # scoped to the parent
+
+[[groups]]
+scope = "SKHCN"
+name = "Các phòng, đơn vị thuộc Sở"
+phrases = ["Các phòng đơn vị"]
+members = ["VPS", "QLKHCN"]
+
+[[users]]
+username = "vps.head"
+full_name = "Nguyễn Văn A"
+role = "unit_head"
+unit = "VPS"
+email = "vps.head@example.gov.vn"
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from workflow.errors import ImportFailed
+from workflow.models import ROLES, UNIT_KINDS, Unit, UnitAlias, UnitGroup, User
+from workflow.text import clean, fold_key
+
+
+@dataclass
+class OrganisationResult:
+    units: int = 0
+    groups: int = 0
+    users: int = 0
+    changed: list[str] = field(default_factory=list)
+
+
+def load_organisation(session: Session, data: dict[str, Any], source: str) -> OrganisationResult:
+    problems: list[str] = []
+    _validate(data, problems)
+    if problems:
+        raise ImportFailed(source, problems)
+    result = OrganisationResult()
+    by_code = {u.code: u for u in session.scalars(sa.select(Unit))}
+    for entry in data.get("units", []):
+        _upsert_unit(session, entry, by_code, result)
+    session.flush()
+    for entry in data.get("units", []):
+        unit = by_code[entry["code"]]
+        for alias in entry.get("aliases", []):
+            _ensure_alias(session, unit.parent_id, alias, unit_id=unit.id)
+    for entry in data.get("groups", []):
+        _upsert_group(session, entry, by_code, result)
+    for entry in data.get("users", []):
+        _upsert_user(session, entry, by_code, result)
+    session.flush()
+    return result
+
+
+def _validate(data: dict[str, Any], problems: list[str]) -> None:
+    unknown = set(data) - {"units", "groups", "users"}
+    if unknown:
+        problems.append(f"unknown table {sorted(unknown)[0]!r} (expected units, groups, users)")
+    codes = {e.get("code") for e in data.get("units", []) if isinstance(e, dict)}
+    for i, entry in enumerate(data.get("units", []), 1):
+        where = f"units[{i}]"
+        _require_str(entry, where, ("code", "name", "kind"), problems)
+        if entry.get("kind") not in UNIT_KINDS:
+            problems.append(
+                f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(UNIT_KINDS)}"
+            )
+        if "parent" in entry and entry["parent"] not in codes:
+            problems.append(
+                f"{where} ({entry.get('code')}): parent {entry['parent']!r} is not a unit code"
+            )
+    for i, entry in enumerate(data.get("groups", []), 1):
+        where = f"groups[{i}]"
+        _require_str(entry, where, ("scope", "name"), problems)
+        for code in [entry.get("scope"), *entry.get("members", [])]:
+            if code not in codes:
+                problems.append(f"{where} ({entry.get('name')}): {code!r} is not a unit code")
+    for i, entry in enumerate(data.get("users", []), 1):
+        where = f"users[{i}]"
+        _require_str(entry, where, ("username", "full_name", "role"), problems)
+        if entry.get("role") not in ROLES:
+            problems.append(f"{where}: role {entry.get('role')!r} is not one of {', '.join(ROLES)}")
+        if entry.get("unit") is not None and entry["unit"] not in codes:
+            problems.append(
+                f"{where} ({entry.get('username')}): unit {entry['unit']!r} is not a unit code"
+            )
+
+
+def _require_str(entry: Any, where: str, keys: tuple[str, ...], problems: list[str]) -> None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: expected a table")
+        return
+    for key in keys:
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            problems.append(f"{where}: {key} is required (text)")
+
+
+def _upsert_unit(
+    session: Session, entry: dict, by_code: dict[str, Unit], result: OrganisationResult
+) -> None:
+    unit = by_code.get(entry["code"])
+    if unit is None:
+        unit = Unit(code=entry["code"])
+        session.add(unit)
+        by_code[unit.code] = unit
+        result.changed.append(f"unit {unit.code} created")
+    unit.name, unit.name_key, unit.kind = (
+        clean(entry["name"]),
+        fold_key(entry["name"]),
+        entry["kind"],
+    )
+    unit.parent = by_code.get(entry.get("parent", ""))
+    result.units += 1
+
+
+def _ensure_alias(
+    session: Session,
+    scope_id: int | None,
+    alias: str,
+    *,
+    unit_id: int | None = None,
+    group_id: int | None = None,
+) -> None:
+    key = fold_key(alias)
+    existing = session.scalar(
+        sa.select(UnitAlias).where(
+            UnitAlias.scope_unit_id.is_not_distinct_from(scope_id), UnitAlias.key == key
+        )
+    )
+    if existing is None:
+        session.add(
+            UnitAlias(
+                scope_unit_id=scope_id,
+                alias=clean(alias),
+                key=key,
+                unit_id=unit_id,
+                group_id=group_id,
+            )
+        )
+    else:
+        existing.alias, existing.unit_id, existing.group_id = clean(alias), unit_id, group_id
+
+
+def _upsert_group(
+    session: Session, entry: dict, by_code: dict[str, Unit], result: OrganisationResult
+) -> None:
+    scope = by_code[entry["scope"]]
+    key = fold_key(entry["name"])
+    group = session.scalar(
+        sa.select(UnitGroup).where(UnitGroup.scope_unit_id == scope.id, UnitGroup.name_key == key)
+    )
+    if group is None:
+        group = UnitGroup(scope=scope, name=clean(entry["name"]), name_key=key)
+        session.add(group)
+    group.members = [by_code[c] for c in entry.get("members", [])]
+    session.flush()
+    for phrase in entry.get("phrases", []):
+        _ensure_alias(session, scope.id, phrase, group_id=group.id)
+    result.groups += 1
+
+
+def _upsert_user(
+    session: Session, entry: dict, by_code: dict[str, Unit], result: OrganisationResult
+) -> None:
+    user = session.scalar(sa.select(User).where(User.username == entry["username"]))
+    if user is None:
+        user = User(username=entry["username"])
+        session.add(user)
+    user.full_name, user.role = clean(entry["full_name"]), entry["role"]
+    user.email = entry.get("email")
+    user.unit = by_code.get(entry.get("unit", ""))
+    result.users += 1

@@ -1,0 +1,99 @@
+"""Who may do what: the single contract every caller goes through (DESIGN §3).
+
+| role                      | may                                                             |
+|---------------------------|-----------------------------------------------------------------|
+| unit head, unit delegate  | report and ask for extensions on tasks their unit leads; see    |
+|                           | tasks their unit leads or cooperates on                         |
+| office                    | manage plans, units and users; start, accept, return, reopen,   |
+|                           | cancel, release; decide extensions; see everything; and, like a |
+|                           | unit, report on tasks the Office itself leads                   |
+| leadership                | see everything, give directions; no data entry                  |
+| admin                     | everything                                                      |
+
+One instance serves one organisation: Office and leadership roles act across all its plans.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from workflow.errors import PermissionDenied
+from workflow.models import Task, User
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    REPORT = "report"
+    REQUEST_EXTENSION = "request_extension"
+    START = "start"
+    ACCEPT = "accept"
+    RETURN = "return"
+    REOPEN = "reopen"
+    CANCEL = "cancel"
+    RELEASE = "release"
+    DECIDE_EXTENSION = "decide_extension"
+    EDIT = "edit"
+    SUPERSEDE = "supersede"
+    IMPORT = "import"
+    MANAGE_UNITS = "manage_units"
+    MANAGE_USERS = "manage_users"
+    DIRECT = "direct"
+
+
+LEAD_UNIT_ACTIONS = frozenset({Action.REPORT, Action.REQUEST_EXTENSION})
+OFFICE_ACTIONS = frozenset(
+    {
+        Action.START,
+        Action.ACCEPT,
+        Action.RETURN,
+        Action.REOPEN,
+        Action.CANCEL,
+        Action.RELEASE,
+        Action.DECIDE_EXTENSION,
+        Action.EDIT,
+        Action.SUPERSEDE,
+        Action.IMPORT,
+        Action.MANAGE_UNITS,
+        Action.MANAGE_USERS,
+    }
+)
+UNIT_ROLES = frozenset({"unit_head", "unit_delegate"})
+SEES_EVERYTHING = frozenset({"office", "leadership", "admin"})
+
+
+def leads(user: User, task: Task) -> bool:
+    return user.unit_id is not None and any(
+        link.unit_id == user.unit_id and link.role == "lead" for link in task.unit_links
+    )
+
+
+def involved(user: User, task: Task) -> bool:
+    return user.unit_id is not None and any(
+        link.unit_id == user.unit_id for link in task.unit_links
+    )
+
+
+def can(user: User | None, action: Action, task: Task | None = None) -> bool:
+    if user is None or not user.active:
+        return False
+    if user.role == "admin":
+        return True
+    if action is Action.VIEW:
+        return user.role in SEES_EVERYTHING or (task is not None and involved(user, task))
+    if action in LEAD_UNIT_ACTIONS:
+        return user.role in UNIT_ROLES | {"office"} and task is not None and leads(user, task)
+    if action in OFFICE_ACTIONS:
+        return user.role == "office"
+    if action is Action.DIRECT:
+        return user.role == "leadership"
+    return False
+
+
+def require(user: User | None, action: Action, task: Task | None = None) -> None:
+    if can(user, action, task):
+        return
+    who = f"{user.username} ({user.role})" if user else "nobody signed in"
+    what = f" on task {task.id} ({task.plan.number} {task.ref})" if task is not None else ""
+    if task is not None and action in LEAD_UNIT_ACTIONS and user and user.role in UNIT_ROLES:
+        raise PermissionDenied(f"{who} may not {action.value}{what}: their unit does not lead it")
+    raise PermissionDenied(f"{who} may not {action.value}{what}")

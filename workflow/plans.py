@@ -1,0 +1,89 @@
+"""Plan-level use cases: finding plans, starting them, and supersession.
+
+Supersession (thay thế). A plan that replaces another takes over what is still open of it:
+
+* an open task of the old plan whose name the new plan repeats is *carried over*: it ends as
+  ``superseded`` with a link to its successor, whose history starts from the link back;
+* an open task the new plan does not repeat is *not carried over*: it also ends as
+  ``superseded`` (not ``cancelled``), because the issuing body withdrew it by issuing the new
+  plan, not because a unit failed or the Office cancelled it;
+* closed and cancelled tasks stay as they were: what was done under the old plan stays done.
+
+Either way the old task's open due items are cancelled, so nothing of the old plan is counted
+overdue any more, and the old plan is marked superseded.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from workflow.context import Context
+from workflow.errors import InvalidInput, NotFound
+from workflow.history import record
+from workflow.lifecycle import OPEN_STATES
+from workflow.models import Plan, User
+from workflow.permissions import Action, require
+from workflow.tasks import apply_transition
+
+
+def find_plan(ctx: Context, ref: str) -> Plan:
+    """A plan by its code, or by its number when exactly one plan has that number."""
+    plan = ctx.session.scalar(sa.select(Plan).where(Plan.code == ref))
+    if plan is not None:
+        return plan
+    matches = ctx.session.scalars(sa.select(Plan).where(Plan.number == ref)).all()
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        codes = ", ".join(p.code for p in matches)
+        raise InvalidInput(
+            f"plan number {ref!r} is shared by several drafts: give a code ({codes})"
+        )
+    raise NotFound(f"plan {ref!r} does not exist (give its code or its number)")
+
+
+def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) -> list[str]:
+    """Record that ``new_plan`` replaces ``old_plan``; returns one line per task it ended."""
+    require(actor, Action.SUPERSEDE)
+    if new_plan.id == old_plan.id:
+        raise InvalidInput(f"plan {new_plan.number} cannot supersede itself")
+    new_plan.supersedes = old_plan
+    old_plan.status = "superseded"
+    successors = {task.name_key: task for task in new_plan.tasks}
+    lines: list[str] = []
+    for task in old_plan.tasks:
+        if task.status not in OPEN_STATES:
+            continue
+        successor = successors.get(task.name_key)
+        if successor is not None:
+            note = f"chuyển sang {new_plan.number} {successor.ref}"
+            lines.append(f"{task.ref} carried over to {new_plan.number} {successor.ref}")
+        else:
+            note = f"không chuyển sang {new_plan.number}"
+            lines.append(f"{task.ref} ended: {new_plan.number} does not repeat it")
+
+        def link(task=task, successor=successor) -> None:
+            task.superseded_by = successor
+            if successor is not None:
+                record(
+                    ctx.session,
+                    successor,
+                    at=ctx.now(),
+                    actor=actor,
+                    action="carried_over",
+                    from_status=successor.status,
+                    to_status=successor.status,
+                    note=f"tiếp nối {old_plan.number} {task.ref}",
+                    changes={"from_task": task.id},
+                )
+
+        apply_transition(
+            ctx,
+            task,
+            "supersede",
+            actor,
+            note=note,
+            changes={"plan": new_plan.number, "successor": successor.ref if successor else None},
+            before_regenerate=link,
+        )
+    return lines

@@ -1,0 +1,168 @@
+"""Reporting regimes and periods.
+
+A plan's regime says when units report. It is written as ``;``-separated entries:
+``monthly:D``, ``quarterly:D``, ``semiannual:D`` (day D of the period's last month) and
+``annual:DD/MM``. The national default follows Decree 09/2019/NĐ-CP: data is cut off on the
+14th, so monthly reports are due on the 14th, quarterly ones on the 14th of March, June,
+September and December, the half-year one on 14 June and the annual one on 14 December::
+
+    monthly:14; quarterly:14; semiannual:14; annual:14/12
+
+When several entries fall on the same day, one report is due that day, for the widest period
+(14 December is the annual report, not also December's and the fourth quarter's).
+
+A "period key" names a period everywhere (due items, calendars, reports): ``2026-11`` (month),
+``2026-Q4``, ``2026-H1``, ``2026`` (year).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from workflow.errors import InvalidInput
+from workflow.timing import Frequency
+
+DEFAULT_REGIME = "monthly:14; quarterly:14; semiannual:14; annual:14/12"
+
+_WIDTH = {
+    Frequency.MONTHLY: 1,
+    Frequency.QUARTERLY: 2,
+    Frequency.SEMIANNUAL: 3,
+    Frequency.ANNUAL: 4,
+}
+_PERIOD_MONTHS = {
+    Frequency.MONTHLY: tuple(range(1, 13)),
+    Frequency.QUARTERLY: (3, 6, 9, 12),
+    Frequency.SEMIANNUAL: (6, 12),
+}
+_ENTRY = re.compile(r"^(monthly|quarterly|semiannual|annual)\s*:\s*(\d{1,2})(?:\s*/\s*(\d{1,2}))?$")
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    nominal_date: date
+    key: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True)
+class RegimeEntry:
+    frequency: Frequency
+    day: int
+    month: int | None = None  # annual entries only
+
+    def __str__(self) -> str:
+        if self.frequency is Frequency.ANNUAL:
+            return f"annual:{self.day:02d}/{self.month:02d}"
+        return f"{self.frequency.value}:{self.day}"
+
+
+@dataclass(frozen=True)
+class ReportingRegime:
+    entries: tuple[RegimeEntry, ...]
+
+    @classmethod
+    def parse(cls, text: str | None) -> ReportingRegime:
+        """Read a regime string; an error names the entry and what was expected."""
+        text = (text or "").strip() or DEFAULT_REGIME
+        entries: list[RegimeEntry] = []
+        for part in (p.strip() for p in text.split(";")):
+            if not part:
+                continue
+            entries.append(_parse_entry(part))
+        frequencies = [e.frequency for e in entries]
+        for freq in set(frequencies):
+            if frequencies.count(freq) > 1:
+                raise InvalidInput(f"reporting regime {text!r}: {freq.value} is given twice")
+        return cls(tuple(sorted(entries, key=lambda e: _WIDTH[e.frequency])))
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.entries)
+
+    def periods(self, start: date, end: date) -> list[Period]:
+        """Report dates from ``start`` to ``end`` inclusive, one per day, widest period first."""
+        by_day: dict[date, Period] = {}
+        for entry in self.entries:
+            for period in _entry_periods(entry, start.year, end.year):
+                if start <= period.nominal_date <= end:
+                    current = by_day.get(period.nominal_date)
+                    if current is None or _WIDTH[period.frequency] > _WIDTH[current.frequency]:
+                        by_day[period.nominal_date] = period
+        return sorted(by_day.values())
+
+
+def _parse_entry(part: str) -> RegimeEntry:
+    match = _ENTRY.match(part.lower())
+    if not match:
+        raise InvalidInput(
+            f"reporting regime entry {part!r}: expected monthly:D, quarterly:D, semiannual:D "
+            "or annual:DD/MM"
+        )
+    frequency, day, month = Frequency(match[1]), int(match[2]), match[3]
+    if frequency is Frequency.ANNUAL:
+        if month is None:
+            raise InvalidInput(f"reporting regime entry {part!r}: annual needs a day/month")
+        try:
+            date(2025, int(month), day)  # a common year: 29/02 is not a yearly date
+        except ValueError:
+            raise InvalidInput(f"reporting regime entry {part!r}: no such day") from None
+        return RegimeEntry(frequency, day, int(month))
+    if month is not None or not 1 <= day <= 28:
+        raise InvalidInput(
+            f"reporting regime entry {part!r}: {frequency.value} takes a day from 1 to 28"
+        )
+    return RegimeEntry(frequency, day)
+
+
+def _entry_periods(entry: RegimeEntry, first_year: int, last_year: int) -> Iterator[Period]:
+    for year in range(first_year, last_year + 1):
+        if entry.frequency is Frequency.ANNUAL:
+            day = date(year, entry.month, entry.day)
+            yield Period(day, period_key(Frequency.ANNUAL, day), Frequency.ANNUAL)
+            continue
+        for month in _PERIOD_MONTHS[entry.frequency]:
+            day = date(year, month, entry.day)
+            yield Period(day, period_key(entry.frequency, day), entry.frequency)
+
+
+def period_key(frequency: Frequency, day: date) -> str:
+    """The key of the period of ``frequency`` that ``day`` falls in."""
+    if frequency is Frequency.MONTHLY:
+        return f"{day.year}-{day.month:02d}"
+    if frequency is Frequency.QUARTERLY:
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if frequency is Frequency.SEMIANNUAL:
+        return f"{day.year}-H{1 if day.month <= 6 else 2}"
+    return str(day.year)
+
+
+def period_end(frequency: Frequency, year: int, month: int) -> date:
+    """The last day of the period of ``frequency`` containing (year, month)."""
+    if frequency is Frequency.ANNUAL:
+        return date(year, 12, 31)
+    if frequency is Frequency.MONTHLY:
+        last_month = month
+    elif frequency is Frequency.QUARTERLY:
+        last_month = ((month - 1) // 3 + 1) * 3
+    else:
+        last_month = 6 if month <= 6 else 12
+    return date(year, last_month, calendar.monthrange(year, last_month)[1])
+
+
+def describe_period(key: str) -> str:
+    """A period key in Vietnamese: ``2026-11`` → ``tháng 11/2026``, ``2026-Q4`` → ``quý IV/2026``."""
+    year, _, part = key.partition("-")
+    if not part:
+        return f"năm {year}"
+    if part.startswith("Q"):
+        return f"quý {_ROMAN[int(part[1:])]}/{year}"
+    if part == "H1":
+        return f"6 tháng đầu năm {year}"
+    if part == "H2":
+        return f"6 tháng cuối năm {year}"
+    return f"tháng {int(part)}/{year}"

@@ -1,0 +1,533 @@
+"""Use cases that change a task. Each checks permission, validates everything, then changes
+the task, its due items and its history together; the caller commits once.
+
+``expected_version`` is the task version the user saw (a form's hidden field, a CLI option):
+when it no longer matches, the change is refused with :class:`Conflict` instead of silently
+overwriting someone else's work. Two writers that race past that check still collide on the
+version column at flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+
+from workflow.context import Context
+from workflow.due import DEADLINE_KEY, DueChanges, regenerate
+from workflow.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from workflow.history import record
+from workflow.lifecycle import fire
+from workflow.models import DueItem, ExtensionRequest, Report, Task, TriggerDocument, User
+from workflow.permissions import Action, require
+from workflow.text import clean
+from workflow.timing import TimingKind, parse_timing
+
+CYCLING_KINDS = (TimingKind.ONGOING.value, TimingKind.RECURRING.value)
+
+
+def get_task(ctx: Context, task_id: int, actor: User | None = None) -> Task:
+    task = ctx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if actor is not None:
+        require(actor, Action.VIEW, task)
+    return task
+
+
+def check_version(task: Task, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != task.version:
+        raise Conflict(
+            f"task {task.id} was changed by someone else since you opened it "
+            f"(version {expected_version}, now {task.version}); reload it and try again"
+        )
+
+
+def _required(value: str | None, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{field}: required")
+    return value
+
+
+def apply_transition(
+    ctx: Context,
+    task: Task,
+    event: str,
+    actor: User | None,
+    *,
+    note: str = "",
+    changes: dict | None = None,
+    flags: dict[str, bool] | None = None,
+    before_regenerate: Callable[[], None] | None = None,
+) -> None:
+    """Fire ``event``, let ``before_regenerate`` adjust the task, regenerate, write history.
+
+    Nothing is flushed until the history row is written: the flush that carries the change
+    carries its history.
+    """
+    with ctx.session.no_autoflush:
+        before, after = fire(task, event, actor, **(flags or {}))
+        if before_regenerate is not None:
+            before_regenerate()
+        due_changes = regenerate(ctx.session, task, ctx.generation())
+        _record(ctx, task, actor, event, before, after, note, changes, due_changes)
+
+
+def _record(
+    ctx: Context,
+    task: Task,
+    actor: User | None,
+    action: str,
+    before: str | None,
+    after: str | None,
+    note: str = "",
+    changes: dict | None = None,
+    due_changes: DueChanges | None = None,
+) -> None:
+    payload = dict(changes or {})
+    if due_changes:
+        payload["due_items"] = due_changes.as_dict()
+    record(
+        ctx.session,
+        task,
+        at=ctx.now(),
+        actor=actor,
+        action=action,
+        from_status=before,
+        to_status=after,
+        note=note,
+        changes=payload,
+    )
+
+
+# --- start, release ----------------------------------------------------------------------------
+
+
+def start_task(ctx: Context, actor: User, task: Task, expected_version: int | None = None) -> None:
+    """The Office starts a task: it goes to work, or waits for its guidance if conditional."""
+    check_version(task, expected_version)
+    awaits = task.timing_kind == TimingKind.CONDITIONAL and task.trigger_document_id is None
+
+    def begin() -> None:
+        if task.status == "in_progress":
+            task.started_on = task.reporting_since = ctx.today()
+
+    apply_transition(
+        ctx, task, "start", actor, flags={"awaits_trigger": awaits}, before_regenerate=begin
+    )
+
+
+def start_plan(ctx: Context, actor: User, plan_id: int) -> list[Task]:
+    tasks = ctx.session.scalars(
+        sa.select(Task)
+        .where(Task.plan_id == plan_id, Task.status == "draft")
+        .order_by(Task.position)
+    ).all()
+    for task in tasks:
+        start_task(ctx, actor, task)
+    return list(tasks)
+
+
+def record_trigger(
+    ctx: Context,
+    actor: User,
+    *,
+    number: str,
+    issued_on: date,
+    issuer: str,
+    task_ids: Sequence[int],
+    title: str = "",
+) -> TriggerDocument:
+    """Record the guidance a conditional task waits for, and release every task it concerns.
+
+    Each task gets its deadline by the rule (``conditional.deadline_days`` after the document's
+    date). All or nothing: one task that cannot be released stops the whole recording.
+    """
+    require(actor, Action.RELEASE)
+    number, issuer = _required(number, "number"), _required(issuer, "issuer")
+    if issued_on > ctx.today():
+        raise InvalidInput(f"issued_on: {issued_on:%d/%m/%Y} is in the future")
+    if not task_ids:
+        raise InvalidInput("tasks: name at least one task the document releases")
+    tasks = [get_task(ctx, task_id) for task_id in dict.fromkeys(task_ids)]
+    for task in tasks:
+        if task.timing_kind != TimingKind.CONDITIONAL or task.status not in ("waiting", "draft"):
+            raise IllegalTransition(
+                f"task {task.id} ({task.ref}) is {task.status} with a {task.timing_kind} timing: "
+                "only a task waiting for guidance can be released"
+            )
+    existing = ctx.session.scalar(
+        sa.select(TriggerDocument).where(
+            TriggerDocument.issuer == issuer, TriggerDocument.number == number
+        )
+    )
+    if existing is not None:
+        raise InvalidInput(f"document {number} of {issuer} is already recorded")
+    document = TriggerDocument(
+        number=number,
+        issued_on=issued_on,
+        issuer=issuer,
+        title=clean(title),
+        recorded_at=ctx.now(),
+        recorded_by_id=actor.id,
+    )
+    ctx.session.add(document)
+    note = f"{number} ngày {issued_on:%d/%m/%Y} của {issuer}"
+    for task in tasks:
+        task.trigger_document = document
+        if task.status == "draft":
+            _record(ctx, task, actor, "trigger_recorded", "draft", "draft", note)
+            continue
+
+        def release(task: Task = task) -> None:
+            task.started_on = task.reporting_since = ctx.today()
+
+        apply_transition(ctx, task, "release", actor, note=note, before_regenerate=release)
+    return document
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
+    """The open due item a report or request is for: the one named, or the earliest open one."""
+    items = ctx.session.scalars(
+        sa.select(DueItem)
+        .where(DueItem.task_id == task.id, DueItem.status == "open")
+        .order_by(DueItem.due_date, DueItem.id)
+    ).all()
+    if period_key is None:
+        if not items:
+            raise InvalidInput(f"task {task.id} ({task.ref}) owes nothing open to report on")
+        return items[0]
+    for item in items:
+        if item.period_key == period_key:
+            return item
+    known = ", ".join(i.period_key for i in items[:12]) or "none"
+    raise InvalidInput(f"period {period_key!r}: no open due item of task {task.id} (open: {known})")
+
+
+def submit_report(
+    ctx: Context,
+    actor: User,
+    task: Task,
+    *,
+    text: str,
+    progress: int,
+    period_key: str | None = None,
+    expected_version: int | None = None,
+) -> Report:
+    """A lead unit reports on a task: it satisfies that period's due item (and the deadline,
+    when the work is complete) and waits for the Office to accept or return it."""
+    require(actor, Action.REPORT, task)
+    check_version(task, expected_version)
+    text = _required(text, "report text")
+    if not isinstance(progress, int) or not 0 <= progress <= 100:
+        raise InvalidInput(f"progress: a whole number from 0 to 100, got {progress!r}")
+    if task.status not in ("in_progress", "reported"):
+        raise IllegalTransition(f"task {task.id} ({task.ref}) is {task.status}: cannot report")
+    item = open_due_item(ctx, task, period_key)
+    report = Report(
+        task=task, text=text, progress=progress, submitted_at=ctx.now(), submitted_by=actor
+    )
+    ctx.session.add(report)
+    satisfied = [item]
+    if progress == 100 and item.kind != "deadline":
+        deadline = _item(ctx, task, "deadline", DEADLINE_KEY)
+        if deadline is not None and deadline.status == "open":
+            satisfied.append(deadline)
+    for due in satisfied:
+        due.status, due.report = "satisfied", report
+        due.satisfied_at, due.satisfied_on = ctx.now(), ctx.today()
+        due.sequence += 1
+    ctx.session.flush()
+
+    def apply_progress() -> None:
+        task.progress = progress
+
+    apply_transition(
+        ctx,
+        task,
+        "report",
+        actor,
+        note=text,
+        changes={
+            "report_id": report.id,
+            "progress": progress,
+            "satisfies": [f"{d.kind} {d.period_key}" for d in satisfied],
+        },
+        before_regenerate=apply_progress,
+    )
+    return report
+
+
+def _item(ctx: Context, task: Task, kind: str, period_key: str) -> DueItem | None:
+    return ctx.session.scalar(
+        sa.select(DueItem).where(
+            DueItem.task_id == task.id, DueItem.kind == kind, DueItem.period_key == period_key
+        )
+    )
+
+
+def _submitted_report(ctx: Context, report_id: int) -> Report:
+    report = ctx.session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    if report.status != "submitted":
+        raise IllegalTransition(f"report {report_id} was {report.status} already")
+    return report
+
+
+def _others_pending(ctx: Context, report: Report) -> bool:
+    return bool(
+        ctx.session.scalar(
+            sa.select(sa.func.count(Report.id)).where(
+                Report.task_id == report.task_id,
+                Report.status == "submitted",
+                Report.id != report.id,
+            )
+        )
+    )
+
+
+def accept_report(
+    ctx: Context, actor: User, report_id: int, note: str = "", expected_version: int | None = None
+) -> Report:
+    """The Office accepts a report. A complete report of a task with a final deadline closes it;
+    an ongoing or recurring task goes back to work for its next period."""
+    report = _submitted_report(ctx, report_id)
+    task = report.task
+    require(actor, Action.ACCEPT, task)
+    check_version(task, expected_version)
+    pending = _others_pending(ctx, report)
+    completes = (
+        not pending
+        and task.timing_kind not in CYCLING_KINDS
+        and (report.progress == 100 or _accepted_complete(ctx, task))
+    )
+    report.status, report.reviewed_at, report.reviewed_by = "accepted", ctx.now(), actor
+    report.review_note = (note or "").strip()
+
+    def close() -> None:
+        if task.status == "closed":
+            task.closed_on = ctx.today()
+
+    apply_transition(
+        ctx,
+        task,
+        "accept",
+        actor,
+        note=report.review_note,
+        changes={"report_id": report.id},
+        flags={"completes": completes, "pending": pending},
+        before_regenerate=close,
+    )
+    return report
+
+
+def _accepted_complete(ctx: Context, task: Task) -> bool:
+    return bool(
+        ctx.session.scalar(
+            sa.select(sa.func.count(Report.id)).where(
+                Report.task_id == task.id, Report.status == "accepted", Report.progress == 100
+            )
+        )
+    )
+
+
+def return_report(
+    ctx: Context, actor: User, report_id: int, reason: str, expected_version: int | None = None
+) -> Report:
+    """The Office sends a report back with a reason; what it satisfied is owed again."""
+    report = _submitted_report(ctx, report_id)
+    task = report.task
+    require(actor, Action.RETURN, task)
+    check_version(task, expected_version)
+    reason = _required(reason, "reason")
+    pending = _others_pending(ctx, report)
+    last_accepted = ctx.session.scalar(
+        sa.select(Report.progress)
+        .where(Report.task_id == task.id, Report.status == "accepted")
+        .order_by(Report.submitted_at.desc(), Report.id.desc())
+        .limit(1)
+    )
+    reopened = [f"{d.kind} {d.period_key}" for d in report.due_items]
+    for due in list(report.due_items):
+        _reopen_item(due)
+    report.status, report.reviewed_at, report.reviewed_by = "returned", ctx.now(), actor
+    report.review_note = reason
+
+    def restore_progress() -> None:
+        task.progress = last_accepted or 0
+
+    apply_transition(
+        ctx,
+        task,
+        "return",
+        actor,
+        note=reason,
+        changes={"report_id": report.id, "reopened": reopened},
+        flags={"pending": pending},
+        before_regenerate=restore_progress,
+    )
+    return report
+
+
+def _reopen_item(item: DueItem) -> None:
+    item.status, item.report = "open", None
+    item.satisfied_at = item.satisfied_on = None
+    item.sequence += 1
+
+
+# --- reopen, cancel, timing ------------------------------------------------------------------
+
+
+def reopen_task(
+    ctx: Context, actor: User, task: Task, reason: str, expected_version: int | None = None
+) -> None:
+    """The Office reopens a closed task: its deadline is owed again, reports from today."""
+    check_version(task, expected_version)
+    reason = _required(reason, "reason")
+
+    def reopen() -> None:
+        task.closed_on = None
+        task.reporting_since = ctx.today()
+        deadline = _item(ctx, task, "deadline", DEADLINE_KEY)
+        if deadline is not None and deadline.status == "satisfied":
+            _reopen_item(deadline)
+
+    apply_transition(ctx, task, "reopen", actor, note=reason, before_regenerate=reopen)
+
+
+def cancel_task(
+    ctx: Context, actor: User, task: Task, reason: str, expected_version: int | None = None
+) -> None:
+    check_version(task, expected_version)
+    reason = _required(reason, "reason")
+    apply_transition(ctx, task, "cancel", actor, note=reason)
+
+
+def change_timing(
+    ctx: Context, actor: User, task: Task, raw: str, expected_version: int | None = None
+) -> bool:
+    """The Office corrects a task's timing; its due items move with it. False if unchanged."""
+    require(actor, Action.EDIT, task)
+    check_version(task, expected_version)
+    old, new = task.timing, parse_timing(raw)
+    if old == new:
+        return False
+    with ctx.session.no_autoflush:
+        task.timing = new
+        due_changes = regenerate(ctx.session, task, ctx.generation())
+    changes = {
+        "timing": {
+            "from": {"raw": old.raw, "kind": old.kind.value, "deadline": _iso(old.deadline)},
+            "to": {"raw": new.raw, "kind": new.kind.value, "deadline": _iso(new.deadline)},
+        }
+    }
+    _record(ctx, task, actor, "timing_changed", task.status, task.status, "", changes, due_changes)
+    return True
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+# --- extensions --------------------------------------------------------------------------------
+
+
+def request_extension(
+    ctx: Context,
+    actor: User,
+    task: Task,
+    *,
+    reason: str,
+    period_key: str | None = None,
+    proposed_date: date | None = None,
+) -> ExtensionRequest:
+    """Đề nghị gia hạn: the lead unit asks for more time on one open due item."""
+    require(actor, Action.REQUEST_EXTENSION, task)
+    reason = _required(reason, "reason")
+    item = open_due_item(ctx, task, period_key)
+    if proposed_date is not None and proposed_date <= item.due_date:
+        raise InvalidInput(
+            f"proposed date: {proposed_date:%d/%m/%Y} is not after the due date "
+            f"{item.due_date:%d/%m/%Y}"
+        )
+    pending = ctx.session.scalar(
+        sa.select(ExtensionRequest.id).where(
+            ExtensionRequest.due_item_id == item.id, ExtensionRequest.status == "pending"
+        )
+    )
+    if pending is not None:
+        raise InvalidInput(
+            f"an extension of {item.period_key} is already waiting (request {pending})"
+        )
+    request = ExtensionRequest(
+        task=task,
+        due_item=item,
+        reason=reason,
+        proposed_date=proposed_date,
+        requested_at=ctx.now(),
+        requested_by=actor,
+    )
+    ctx.session.add(request)
+    ctx.session.flush()
+    changes = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
+    if proposed_date:
+        changes["proposed_date"] = proposed_date.isoformat()
+    _record(ctx, task, actor, "extension_requested", task.status, task.status, reason, changes)
+    return request
+
+
+def decide_extension(
+    ctx: Context,
+    actor: User,
+    request_id: int,
+    *,
+    grant: bool,
+    new_date: date | None = None,
+    note: str = "",
+) -> ExtensionRequest:
+    """The Office grants an extension with a new date, or refuses it with a reason.
+
+    The original due date stays on the item (``original_due_date``) and in the history.
+    """
+    request = ctx.session.get(ExtensionRequest, request_id)
+    if request is None:
+        raise NotFound(f"extension request {request_id} does not exist")
+    task, item = request.task, request.due_item
+    require(actor, Action.DECIDE_EXTENSION, task)
+    if request.status != "pending":
+        raise IllegalTransition(f"extension request {request_id} was {request.status} already")
+    note = (note or "").strip()
+    changes: dict = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
+    if grant:
+        new_date = new_date or request.proposed_date
+        if new_date is None:
+            raise InvalidInput("new date: required to grant an extension")
+        if new_date <= item.due_date:
+            raise InvalidInput(
+                f"new date: {new_date:%d/%m/%Y} is not after the due date {item.due_date:%d/%m/%Y}"
+            )
+        before = item.due_date
+        item.extended_to = new_date
+        item.due_date = ctx.calendar.effective_date(new_date)
+        item.sequence += 1
+        request.granted_date = new_date
+        changes.update(
+            {
+                "from": before.isoformat(),
+                "to": item.due_date.isoformat(),
+                "original": item.original_due_date.isoformat(),
+            }
+        )
+    else:
+        note = _required(note, "reason for refusing")
+    request.status = "granted" if grant else "refused"
+    request.decided_at, request.decided_by_id, request.decision_note = ctx.now(), actor.id, note
+    action = "extension_granted" if grant else "extension_refused"
+    _record(ctx, task, actor, action, task.status, task.status, note, changes)
+    return request
