@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from workflow import migrate
 from workflow.clock import FixedClock
@@ -25,6 +26,10 @@ from workflow.db import Database
 from workflow.importer import PlanSource, Table, import_plan
 from workflow.models import Base, Plan, Task, User
 from workflow.organisation import load_organisation
+
+# Property tests judge behaviour, not speed: no per-example deadline on a busy CI machine.
+hypothesis_settings.register_profile("nhiemvu", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "nhiemvu"))
 
 DEMO_ORGANISATION = PROJECT_ROOT / "workflow" / "data" / "demo" / "units.toml"
 TASK_HEADER = ["STT", "Tên nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian hoàn thành"]
@@ -172,3 +177,4 @@ def make_plan(organisation: Engine) -> PlanMaker:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
