@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.exc import ProgrammingError as SQLProgrammingError
 
 from workflow import migrate
@@ -28,9 +29,10 @@ from workflow.errors import InvalidInput, NhiemvuError, NotFound
 from workflow.models import ROLES, DueItem, Report, Task, TaskEvent, User
 from workflow.queries import ALL_KINDS, DEADLINE_KINDS, DueRow, overdue, summary, upcoming
 from workflow.regime import describe_period
-from workflow.text import clean, fold_key
+from workflow.text import clean
 
 KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 
 class DateType(click.ParamType):
@@ -99,8 +101,11 @@ def main() -> None:
     except NhiemvuError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (OperationalError, SQLProgrammingError) as exc:
-        click.echo(f"error: database: {exc.orig}", err=True)
+    except ArgumentError as exc:
+        click.echo(f"error: database URL: {exc}", err=True)
+        sys.exit(1)
+    except (OperationalError, SQLProgrammingError, IntegrityError) as exc:
+        click.echo(f"error: database: {str(exc.orig).strip().splitlines()[0]}", err=True)
         sys.exit(1)
 
 
@@ -716,11 +721,10 @@ def user_add(
     """Create an account."""
     from workflow.units import find_unit
 
-    username = username.strip()
-    if not username or fold_key(username).replace(" ", "") != username.lower().replace(
-        ".", ""
-    ).replace("_", "").replace("-", ""):
-        raise InvalidInput(f"username {username!r}: use letters, digits, '.', '_' or '-' only")
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput(
+            f"username {username!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'"
+        )
     with state.engine().context() as ctx:
         if ctx.session.scalar(sa.select(User.id).where(User.username == username)):
             raise InvalidInput(f"username {username!r} is taken")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from workflow.timing import Frequency, Timing, TimingKind
@@ -353,7 +353,19 @@ class Task(Timestamped, Base):
         return f"<Task {self.id} {self.ref} {self.status}>"
 
 
-class TaskUnit(Base):
+class UnitLink:
+    """A unit's part in a task or an indicator: lead or cooperating, in the order written."""
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    position: Mapped[int] = mapped_column(default=0)
+
+    @declared_attr
+    def unit(cls) -> Mapped[Unit]:
+        return relationship(lazy="joined")
+
+
+class TaskUnit(UnitLink, Base):
     __tablename__ = "task_units"
     __table_args__ = (
         _check_in("role", UNIT_ROLES, "role"),
@@ -363,12 +375,7 @@ class TaskUnit(Base):
     task_id: Mapped[int] = mapped_column(
         sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(sa.String(16))
-    position: Mapped[int] = mapped_column(default=0)
-
     task: Mapped[Task] = relationship(back_populates="unit_links")
-    unit: Mapped[Unit] = relationship(lazy="joined")
 
 
 # --- indicators ------------------------------------------------------------------------------
@@ -412,19 +419,14 @@ class Indicator(Timestamped, Base):
         return [link.unit for link in self.unit_links if link.role == role]
 
 
-class IndicatorUnit(Base):
+class IndicatorUnit(UnitLink, Base):
     __tablename__ = "indicator_units"
     __table_args__ = (_check_in("role", UNIT_ROLES, "role"),)
 
     indicator_id: Mapped[int] = mapped_column(
         sa.ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True
     )
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(sa.String(16))
-    position: Mapped[int] = mapped_column(default=0)
-
     indicator: Mapped[Indicator] = relationship(back_populates="unit_links")
-    unit: Mapped[Unit] = relationship(lazy="joined")
 
 
 # --- due items, reports, extensions, triggers --------------------------------------------------

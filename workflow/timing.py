@@ -118,6 +118,8 @@ def _fold_word(word: str) -> str:
 
 def _fold_words(cleaned: str) -> str:
     """``fold(cleaned)``, word by word through a cache: a plan repeats the same few words."""
+    if cleaned.isascii():
+        return cleaned.lower()
     return " ".join(map(_fold_word, cleaned.split(" ")))
 
 
@@ -134,6 +136,7 @@ def _canonical(folded: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: not leap
 
 
 def _year(token: str) -> int | None:
@@ -163,10 +166,10 @@ def _month_start(year: int | None, month: int | None) -> date | None:
 
 
 def _month_end(year: int | None, month: int | None) -> date | None:
-    first = _month_start(year, month)
-    if first is None:
+    if year is None or month is None or not 1 <= month <= 12:
         return None
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    leap_day = month == 2 and calendar.isleap(year)
+    return date(year, month, _DAYS_IN_MONTH[month] + leap_day)
 
 
 def _quarter_start(year: int | None, quarter: int | None) -> date | None:
@@ -178,7 +181,7 @@ def _quarter_end(year: int | None, quarter: int | None) -> date | None:
 
 
 def _is_day_of_every_year(day: int, month: int) -> bool:
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2001, month)[1]
+    return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month]
 
 
 # ---------------------------------------------------------------------------------------------

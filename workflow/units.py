@@ -130,8 +130,11 @@ class UnitDirectory:
 
 
 def find_unit(session: Session, code_or_name: str) -> Unit:
-    """A unit by its code, or by a name that matches exactly one unit."""
+    """A unit by its code, or by a name that matches exactly one unit (not a group)."""
     unit = session.scalar(sa.select(Unit).where(Unit.code == code_or_name.strip().upper()))
     if unit is not None:
         return unit
-    return UnitDirectory(session).resolve_phrase(code_or_name, None)[0]
+    units = UnitDirectory(session).resolve_phrase(code_or_name, None)
+    if len(units) != 1:
+        raise UnresolvedName(code_or_name, units)
+    return units[0]
