@@ -91,15 +91,19 @@ _FLAGS = re.ASCII  # only ASCII digits: int() of other Unicode digits would inve
 
 _BULLETS = " -+*•·"
 _END_PUNCTUATION = " .;:,!"
-# Separators lose the spaces around them (a comma keeps one after it); the garbled spellings
-# OCR makes of a few timing words are put right.
-_REWRITES = {
-    **{"/": "/", "-": "-", ",": ", ", ":": " "},
-    **{"hing": "hang", "ndm": "nam", "nim": "nam", "thudng": "thuong"},
-    **{"trude": "truoc", "trudce": "truoc"},
+# Separators lose the spaces around them (a comma keeps one after it) ...
+_SEPARATORS = {"/": "/", "-": "-", ",": ", ", ":": " "}
+# ... and the garbled spellings OCR made of a few timing words (seed 004) are put right.
+_OCR_WORDS = {
+    "hing": "hang",
+    "ndm": "nam",
+    "nim": "nam",
+    "thudng": "thuong",
+    "trude": "truoc",
+    "trudce": "truoc",
 }
 _REWRITE = re.compile(
-    r" ?(?P<separator>[/,:-]) ?|\b(?:hing|ndm|nim|thudng|trude|trudce)\b", re.ASCII
+    r" ?(?P<separator>[/,:-]) ?|\b(?P<ocr>" + "|".join(_OCR_WORDS) + r")\b", _FLAGS
 )
 
 
@@ -128,7 +132,12 @@ def _canonical(folded: str) -> str:
 
     Not length-preserving: only used where nothing is cut back from the original.
     """
-    return _REWRITE.sub(lambda m: _REWRITES[m["separator"] or m[0]], folded).strip()
+    return _REWRITE.sub(_rewrite, folded).strip()
+
+
+def _rewrite(match: re.Match[str]) -> str:
+    separator = match["separator"]
+    return _SEPARATORS[separator] if separator else _OCR_WORDS[match["ocr"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,10 +443,10 @@ _CONDITIONS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 _CONDITION_START = re.compile(rf"{_CONDITION_LEAD}(?:sau khi|khi|theo|cho) ", _FLAGS)
-# Where the awaited thing ends: ", trước 30/6/2026", "; năm 2026", " chậm nhất ..."
+# Where the awaited thing ends: "(...)", ", trước 30/6/2026", "; năm 2026", " chậm nhất ..."
 _CONDITION_TAIL = re.compile(
-    r"(?:\s*[,;(]|\s+-)\s*(?=(?:truoc|cham nhat|thoi han|han|trong|hoan thanh|den|ngay|thang"
-    r"|quy|nam)\b|[0-9])|\s+(?=(?:truoc|cham nhat|thoi han|han chot)\b)",
+    r"\s*\(|(?:\s*[,;]|\s+-)\s*(?=(?:truoc|cham nhat|thoi han|han|trong|hoan thanh|den|ngay"
+    r"|thang|quy|nam)\b|[0-9])|\s+(?=(?:truoc|cham nhat|thoi han|han chot)\b)",
     _FLAGS,
 )
 
