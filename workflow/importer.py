@@ -62,6 +62,7 @@ TASK_COLUMNS: dict[str, tuple[str, ...]] = {
     "outputs": ("san pham", "san pham dau ra", "ket qua san pham"),
 }
 TASK_REQUIRED = ("number", "name", "lead", "timing")
+MULTILINE = ("outputs",)  # products are listed one per line; other cells are one line of text
 INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("stt", "tt", "so tt"),
     "code": ("ma so", "ma"),
@@ -75,6 +76,19 @@ INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 INDICATOR_REQUIRED = ("number", "name", "lead")
 IGNORED_COLUMNS = ("ghi chu",)
+COLUMN_TITLES = {
+    "number": "STT",
+    "name": "Tên nhiệm vụ",
+    "lead": "Đơn vị chủ trì",
+    "cooperating": "Đơn vị phối hợp",
+    "timing": "Thời gian hoàn thành",
+    "outputs": "Sản phẩm",
+    "code": "Mã số",
+    "measure": "Đơn vị tính",
+    "target": "Mục tiêu",
+    "year": "Năm",
+    "central": "Cơ quan Trung ương",
+}
 PLAN_FIELDS = {
     "code": ("code", "ma"),
     "number": ("number", "so", "so hieu", "so ky hieu"),
@@ -209,10 +223,8 @@ def _open_workbook(path: Path):
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, datetime | date):
+        return f"{value:%d/%m/%Y}"  # as Excel shows it to a Vietnamese clerk
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -295,16 +307,25 @@ def _columns(
     for name in required:
         if name not in found:
             problems.append(
-                f"{table.source}: column {spec[name][0]!r} is missing (found: {', '.join(clean(h) for h in table.header)})"
+                f"{table.source}: column {COLUMN_TITLES[name]!r} is missing (found: {', '.join(clean(h) for h in table.header)})"
             )
     return found
+
+
+def _cell_text(text: str, multiline: bool) -> str:
+    if not multiline:
+        return clean(text)
+    return "\n".join(line for line in (clean(x) for x in str(text).splitlines()) if line)
 
 
 def _rows(table: Table, columns: dict[str, int], kind: str, problems: list[str]):
     """Yield (row number, values, section) for each item row, following section rows."""
     section: tuple[str, str] | None = None
     for row_number, cells in table.rows:
-        values = {name: clean(cells[i]) if i < len(cells) else "" for name, i in columns.items()}
+        values = {
+            name: _cell_text(cells[i] if i < len(cells) else "", name in MULTILINE)
+            for name, i in columns.items()
+        }
         if not any(values.values()):
             continue
         number = values.get("number", "").rstrip(".")
@@ -568,9 +589,11 @@ def _apply_sections(
     session, plan: Plan, sections: dict[tuple[str, str], tuple[int, str]]
 ) -> dict[tuple[str, str], Section]:
     existing = {(s.kind, s.number): s for s in plan.sections}
-    for (kind, number), (position, title) in sections.items():
+    for (kind, number), (_, title) in sections.items():
         section = existing.get((kind, number))
         if section is None:
+            taken = [s.position for s in existing.values() if s.kind == kind]
+            position = max(taken, default=-1) + 1  # in file order, after the plan's own
             section = Section(
                 plan=plan, kind=kind, number=number, position=position, title=clean(title)
             )
@@ -645,7 +668,8 @@ def _apply_task(
             result.created += 1
             return
         changed = {k: [getattr(task, k), v] for k, v in wanted.items() if getattr(task, k) != v}
-        old_units = [(link.role, link.unit_id) for link in task.unit_links]
+        ordered = sorted(task.unit_links, key=lambda link: (link.role != "lead", link.position))
+        old_units = [(link.role, link.unit_id) for link in ordered]
         if old_units != units:
             changed["units"] = [old_units, units]
         if not changed and task.position == row.position:
@@ -712,7 +736,7 @@ def plan_source_for_table(ctx: Context, plan_ref: str, table: Table) -> PlanSour
         "code": plan.code,
         "number": plan.number,
         "title": plan.title,
-        "issuer": plan.issuer.code if plan.issuer else "",
+        "issuer": plan.issuer_text or (plan.issuer.code if plan.issuer else ""),
         "issued_on": plan.issued_on,
         "issued_text": plan.issued_text,
         "implements": plan.implements,

@@ -46,7 +46,8 @@ class OrganisationResult:
 
 def load_organisation(session: Session, data: dict[str, Any], source: str) -> OrganisationResult:
     problems: list[str] = []
-    _validate(data, problems)
+    known = set(session.scalars(sa.select(Unit.code)))
+    _validate(data, known, problems)
     if problems:
         raise ImportFailed(source, problems)
     result = OrganisationResult()
@@ -66,11 +67,12 @@ def load_organisation(session: Session, data: dict[str, Any], source: str) -> Or
     return result
 
 
-def _validate(data: dict[str, Any], problems: list[str]) -> None:
+def _validate(data: dict[str, Any], known_codes: set[str], problems: list[str]) -> None:
+    """Check everything before writing; a code may name a unit of the file or one already here."""
     unknown = set(data) - {"units", "groups", "users"}
     if unknown:
         problems.append(f"unknown table {sorted(unknown)[0]!r} (expected units, groups, users)")
-    codes = {e.get("code") for e in data.get("units", []) if isinstance(e, dict)}
+    codes = known_codes | {e.get("code") for e in data.get("units", []) if isinstance(e, dict)}
     for i, entry in enumerate(data.get("units", []), 1):
         where = f"units[{i}]"
         _require_str(entry, where, ("code", "name", "kind"), problems)
@@ -85,9 +87,15 @@ def _validate(data: dict[str, Any], problems: list[str]) -> None:
     for i, entry in enumerate(data.get("groups", []), 1):
         where = f"groups[{i}]"
         _require_str(entry, where, ("scope", "name"), problems)
-        for code in [entry.get("scope"), *entry.get("members", [])]:
+        if entry.get("scope") not in codes:
+            problems.append(
+                f"{where} ({entry.get('name')}): scope: {entry.get('scope')!r} is not a unit code"
+            )
+        for code in entry.get("members", []):
             if code not in codes:
-                problems.append(f"{where} ({entry.get('name')}): {code!r} is not a unit code")
+                problems.append(
+                    f"{where} ({entry.get('name')}): members: {code!r} is not a unit code"
+                )
     for i, entry in enumerate(data.get("users", []), 1):
         where = f"users[{i}]"
         _require_str(entry, where, ("username", "full_name", "role"), problems)

@@ -1,8 +1,8 @@
 """Units, their many spellings, and the group phrases that stand for several of them.
 
-A name in a plan's appendix is resolved in the plan's scope: first among the aliases and
-groups of the issuing unit, then of its parent and so on up, then among every unit's name,
-code and aliases if exactly one matches. Names compare on :func:`workflow.text.fold_key`, so
+A name in a plan's appendix is resolved in the plan's scope: first among the aliases, groups
+and units of the issuing unit, then of its parent and so on up, then among unscoped aliases and
+every unit's name and code if exactly one matches. Names compare on :func:`workflow.text.fold_key`, so
 "Phòng Quản lý KH&CN" and "PHONG QUAN LY KHCN" are one name without any alias.
 
 A cell may hold several names ("Phòng Quản lý KHCN, phòng Quản lý TĐC"), and group phrases
@@ -49,38 +49,56 @@ class UnitDirectory:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.units = list(session.scalars(sa.select(Unit)))
-        self._scoped: dict[tuple[int | None, str], _Target] = {}
-        self._anywhere: dict[str, set[tuple[Unit, ...]]] = defaultdict(set)
+        self._names: dict[str, list[Unit]] = defaultdict(list)
         for unit in self.units:
-            self._add_anywhere(unit.name_key, (unit,))
-            self._add_anywhere(fold_key(unit.code), (unit,))
+            self._add_name(unit)
+        self._scoped: dict[tuple[int | None, str], _Target] = {}
+        self._unit_aliases: dict[str, list[tuple[Unit | None, Unit]]] = defaultdict(list)
         for group in session.scalars(sa.select(UnitGroup)):
-            target = _Target(tuple(group.members))
-            self._scoped[group.scope_unit_id, group.name_key] = target
+            self._scoped[group.scope_unit_id, group.name_key] = _Target(tuple(group.members))
         for alias in session.scalars(sa.select(UnitAlias)):
             members = (alias.unit,) if alias.unit is not None else tuple(alias.group.members)
             self._scoped[alias.scope_unit_id, alias.key] = _Target(members)
             if alias.unit is not None:
-                self._add_anywhere(alias.key, members)
+                scope_unit = session.get(Unit, alias.scope_unit_id) if alias.scope_unit_id else None
+                self._unit_aliases[alias.key].append((scope_unit, alias.unit))
 
-    def _add_anywhere(self, key: str, units: tuple[Unit, ...]) -> None:
-        if key:
-            self._anywhere[key].add(units)
+    def _add_name(self, unit: Unit) -> None:
+        for key in {unit.name_key, fold_key(unit.code)}:
+            if key:
+                self._names[key].append(unit)
 
     def resolve_phrase(self, phrase: str, scope: Unit | None) -> list[Unit]:
+        """The units a phrase names, read in ``scope`` (a plan's issuer), nearest scope first.
+
+        At each level up from the issuer: an alias or group of that level, else the one unit of
+        that name inside that level's subtree. Then unscoped aliases; then the one unit that
+        has this name anywhere or this alias within the same organisation (top-level unit): a
+        ward's plan never picks up an alias meant for a provincial department.
+        """
         key = fold_key(phrase)
         if not key:
             return []
-        scopes: list[int | None] = [u.id for u in scope.lineage()] if scope else []
-        for scope_id in [*scopes, None]:
-            target = self._scoped.get((scope_id, key))
+        named = self._names.get(key, [])
+        for level in scope.lineage() if scope else []:
+            target = self._scoped.get((level.id, key))
             if target is not None:
                 return list(target.units)
-        matches = self._anywhere.get(key, set())
+            inside = [u for u in named if level in u.lineage()]
+            if len(inside) == 1:
+                return inside
+        target = self._scoped.get((None, key))
+        if target is not None:
+            return list(target.units)
+        same_tree = {
+            unit
+            for alias_scope, unit in self._unit_aliases.get(key, [])
+            if scope is None or alias_scope is None or _root(alias_scope) is _root(scope)
+        }
+        matches = same_tree | set(named)
         if len(matches) == 1:
-            return list(next(iter(matches)))
-        candidates = sorted({u for m in matches for u in m}, key=lambda u: u.code)
-        raise UnresolvedName(clean(phrase), candidates)
+            return list(matches)
+        raise UnresolvedName(clean(phrase), sorted(matches, key=lambda u: u.code))
 
     def resolve_cell(self, text: str, scope: Unit | None) -> list[Unit]:
         """All units a cell names, in order, each once. Raises :class:`UnresolvedName`."""
@@ -125,8 +143,12 @@ class UnitDirectory:
         )
         self.session.add(unit)
         self.units.append(unit)
-        self._add_anywhere(unit.name_key, (unit,))
+        self._add_name(unit)
         return unit
+
+
+def _root(unit: Unit) -> Unit:
+    return unit.lineage()[-1]
 
 
 def find_unit(session: Session, code_or_name: str) -> Unit:
