@@ -66,13 +66,10 @@ def migrated(database_url: str) -> Iterator[Database]:
 
 
 def _empty_tables(database: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    """Children first; DELETE is much cheaper than TRUNCATE on PostgreSQL for small tables."""
     with database.engine.begin() as connection:
-        if database.is_sqlite:
-            for table in tables:
-                connection.exec_driver_sql(f"DELETE FROM {table}")
-        else:
-            connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 class MovableClock:
@@ -95,7 +92,9 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(instance_path=tmp_path, database_url=database_url, rules_dir=PROJECT_ROOT / "rules")
+    return Settings(
+        instance_path=tmp_path, database_url=database_url, rules_dir=PROJECT_ROOT / "rules"
+    )
 
 
 @pytest.fixture
@@ -177,4 +176,3 @@ def make_plan(organisation: Engine) -> PlanMaker:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-

@@ -28,8 +28,14 @@ def test_every_service_change_comes_with_its_history_row(make_plan, engine):
         svc.submit_report(ctx, user(ctx, "vps.head"), task, text="Đang thực hiện", progress=30)
     with engine.context(write=False) as ctx:
         task = task_by_ref(ctx, "test-plan", "1")
-        last = ctx.session.scalars(sa.select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc())).first()
-        assert (last.action, last.from_status, last.to_status) == ("report", "in_progress", "reported")
+        last = ctx.session.scalars(
+            sa.select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc())
+        ).first()
+        assert (last.action, last.from_status, last.to_status) == (
+            "report",
+            "in_progress",
+            "reported",
+        )
         assert last.actor.username == "vps.head"
         assert last.note == "Đang thực hiện"
         assert last.changes["progress"] == 30
@@ -41,7 +47,9 @@ def test_a_failure_after_the_change_rolls_back_change_and_history_together(make_
     with engine.context(write=False) as ctx:
         before = count(ctx, TaskEvent), count(ctx, Report)
     with pytest.raises(RuntimeError, match="power cut"), engine.context() as ctx:
-        svc.submit_report(ctx, user(ctx, "vps.head"), task_by_ref(ctx, "test-plan", "1"), text="X", progress=10)
+        svc.submit_report(
+            ctx, user(ctx, "vps.head"), task_by_ref(ctx, "test-plan", "1"), text="X", progress=10
+        )
         ctx.session.flush()
         raise RuntimeError("power cut")
     with engine.context(write=False) as ctx:
@@ -70,9 +78,23 @@ def test_a_stale_form_is_refused_instead_of_overwriting(make_plan, engine):
     with engine.context(write=False) as ctx:
         seen = task_by_ref(ctx, "test-plan", "1").version
     with engine.context() as ctx:
-        svc.submit_report(ctx, user(ctx, "vps.head"), task_by_ref(ctx, "test-plan", "1"), text="A", progress=20, expected_version=seen)
+        svc.submit_report(
+            ctx,
+            user(ctx, "vps.head"),
+            task_by_ref(ctx, "test-plan", "1"),
+            text="A",
+            progress=20,
+            expected_version=seen,
+        )
     with pytest.raises(Conflict, match="changed by someone else"), engine.context() as ctx:
-        svc.submit_report(ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "1"), text="B", progress=90, expected_version=seen)
+        svc.submit_report(
+            ctx,
+            user(ctx, "vps.office"),
+            task_by_ref(ctx, "test-plan", "1"),
+            text="B",
+            progress=90,
+            expected_version=seen,
+        )
     with engine.context(write=False) as ctx:
         assert [r.text for r in ctx.session.scalars(sa.select(Report))] == ["A"]
 
@@ -105,7 +127,10 @@ def test_two_people_submitting_the_same_form_at_once_one_wins(make_plan, engine)
             barrier.wait(timeout=10)
             with engine.context() as ctx:
                 task = task_by_ref(ctx, "test-plan", "1")
-                svc.submit_report(ctx, user(ctx, username), task, text=text, progress=50, expected_version=seen)
+                svc.submit_report(
+                    ctx, user(ctx, username), task, text=text, progress=50, expected_version=seen
+                )
+
         return go
 
     outcomes = _in_threads(submit("vps.head", "A"), submit("vps.office", "B"))
@@ -127,7 +152,13 @@ def test_interleaved_writers_never_lose_an_update(make_plan, engine, migrated):
 
     def writer_a() -> None:
         with engine.context() as ctx:
-            svc.submit_report(ctx, user(ctx, "vps.head"), task_by_ref(ctx, "test-plan", "1"), text="A", progress=40)
+            svc.submit_report(
+                ctx,
+                user(ctx, "vps.head"),
+                task_by_ref(ctx, "test-plan", "1"),
+                text="A",
+                progress=40,
+            )
             ctx.session.flush()
             a_flushed.set()
             b_read.wait(timeout=2)  # on SQLite B cannot read until we commit: go on

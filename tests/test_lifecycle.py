@@ -18,7 +18,13 @@ from workflow.queries import overdue
 FIXED = [["I", "Tuyên truyền"], ["1", "Xây dựng kế hoạch", "Văn phòng Sở", "", "3/2027"]]
 ONGOING = [["1", "Rà soát thường xuyên", "Văn phòng Sở", "", "Thường xuyên"]]
 CONDITIONAL = [
-    ["1", "Tham mưu chính sách A", "Phòng Quản lý KH&CN", "", "Sau khi có hướng dẫn của Trung ương"],
+    [
+        "1",
+        "Tham mưu chính sách A",
+        "Phòng Quản lý KH&CN",
+        "",
+        "Sau khi có hướng dẫn của Trung ương",
+    ],
     ["2", "Tham mưu chính sách B", "Văn phòng Sở", "", "Sau khi có hướng dẫn của Trung ương"],
 ]
 
@@ -53,10 +59,14 @@ def test_a_conditional_task_waits_owes_nothing_and_is_never_overdue(make_plan, e
         task = task_by_ref(ctx, "test-plan", "1")
         assert task.status == "waiting"
         assert items(ctx, task) == {}
-        assert overdue(ctx.session, date(2030, 1, 1), kinds=("deadline", "occurrence", "report")) == []
+        assert (
+            overdue(ctx.session, date(2030, 1, 1), kinds=("deadline", "occurrence", "report")) == []
+        )
 
 
-def test_one_trigger_document_releases_several_tasks_with_the_rule_deadline(make_plan, engine, clock):
+def test_one_trigger_document_releases_several_tasks_with_the_rule_deadline(
+    make_plan, engine, clock
+):
     make_plan(CONDITIONAL)
     clock.set(date(2027, 1, 10))
     with engine.context() as ctx:
@@ -81,23 +91,42 @@ def test_one_trigger_document_releases_several_tasks_with_the_rule_deadline(make
 
 
 def test_recording_a_trigger_is_all_or_nothing(make_plan, engine, clock):
-    make_plan(CONDITIONAL + [["3", "Việc có hạn", "Văn phòng Sở", "", "6/2027"]])
+    make_plan([*CONDITIONAL, ["3", "Việc có hạn", "Văn phòng Sở", "", "6/2027"]])
     with engine.context() as ctx:
         ids = [task_by_ref(ctx, "test-plan", r).id for r in ("1", "3")]
         office = user(ctx, "vps.office")
-    with pytest.raises(IllegalTransition, match="only a task waiting for guidance"), engine.context() as ctx:
+    with (
+        pytest.raises(IllegalTransition, match="only a task waiting for guidance"),
+        engine.context() as ctx,
+    ):
         svc.record_trigger(
             ctx, office, number="1/HD", issued_on=date(2026, 11, 1), issuer="Bộ", task_ids=ids
         )
     with engine.context() as ctx:
         assert task_by_ref(ctx, "test-plan", "1").status == "waiting"
-        assert ctx.session.scalar(sa.select(sa.func.count()).select_from(TaskEvent).where(TaskEvent.action == "release")) == 0
+        assert (
+            ctx.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(TaskEvent)
+                .where(TaskEvent.action == "release")
+            )
+            == 0
+        )
 
 
-def report(engine, ref: str, username: str, progress: int, text: str = "Đã thực hiện", period: str | None = None) -> int:
+def report(
+    engine,
+    ref: str,
+    username: str,
+    progress: int,
+    text: str = "Đã thực hiện",
+    period: str | None = None,
+) -> int:
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", ref)
-        return svc.submit_report(ctx, user(ctx, username), task, text=text, progress=progress, period_key=period).id
+        return svc.submit_report(
+            ctx, user(ctx, username), task, text=text, progress=progress, period_key=period
+        ).id
 
 
 def test_complete_report_accepted_closes_the_task_on_time(make_plan, engine, clock):
@@ -121,7 +150,11 @@ def test_complete_report_accepted_closes_the_task_on_time(make_plan, engine, clo
             )
         )
         assert klass == DueClass.COMPLETED_ON_TIME
-        future = [i for i in items(ctx, task).values() if i.kind == "report" and i.nominal_date > date(2027, 3, 25)]
+        future = [
+            i
+            for i in items(ctx, task).values()
+            if i.kind == "report" and i.nominal_date > date(2027, 3, 25)
+        ]
         assert future and all(i.status == "cancelled" for i in future)
         assert events(ctx, task)[-2:] == ["report", "accept"]
 
@@ -171,21 +204,28 @@ def test_illegal_transition_is_refused_and_changes_nothing(make_plan, engine):
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
         version, history = task.version, events(ctx, task)
-    with pytest.raises(IllegalTransition, match="is in_progress: cannot reopen"), engine.context() as ctx:
+    with (
+        pytest.raises(IllegalTransition, match="is in_progress: cannot reopen"),
+        engine.context() as ctx,
+    ):
         svc.reopen_task(ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "I.1"), "lý do")
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
         assert (task.status, task.version, events(ctx, task)) == ("in_progress", version, history)
 
 
-def test_reopened_task_owes_its_deadline_again_but_not_the_reports_of_the_closed_months(make_plan, engine, clock):
+def test_reopened_task_owes_its_deadline_again_but_not_the_reports_of_the_closed_months(
+    make_plan, engine, clock
+):
     make_plan(FIXED)
     report_id = report(engine, "I.1", "vps.head", 100, period="deadline")
     with engine.context() as ctx:
         svc.accept_report(ctx, user(ctx, "vps.office"), report_id)
     clock.set(date(2027, 2, 20))
     with engine.context() as ctx:
-        svc.reopen_task(ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "I.1"), "Cần bổ sung")
+        svc.reopen_task(
+            ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "I.1"), "Cần bổ sung"
+        )
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
         found = items(ctx, task)
@@ -212,7 +252,12 @@ def test_extension_granted_moves_the_due_date_and_keeps_the_original(make_plan, 
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
         request = svc.request_extension(
-            ctx, user(ctx, "vps.head"), task, reason="Chờ số liệu", period_key="deadline", proposed_date=date(2027, 6, 30)
+            ctx,
+            user(ctx, "vps.head"),
+            task,
+            reason="Chờ số liệu",
+            period_key="deadline",
+            proposed_date=date(2027, 6, 30),
         )
         request_id = request.id
     with engine.context() as ctx:
@@ -220,10 +265,15 @@ def test_extension_granted_moves_the_due_date_and_keeps_the_original(make_plan, 
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
         deadline = items(ctx, task)["deadline", "deadline"]
-        assert (deadline.original_due_date, deadline.due_date) == (date(2027, 3, 31), date(2027, 6, 30))
+        assert (deadline.original_due_date, deadline.due_date) == (
+            date(2027, 3, 31),
+            date(2027, 6, 30),
+        )
         assert deadline.sequence == 1
         assert events(ctx, task)[-2:] == ["extension_requested", "extension_granted"]
-        granted = ctx.session.scalar(sa.select(TaskEvent).where(TaskEvent.action == "extension_granted"))
+        granted = ctx.session.scalar(
+            sa.select(TaskEvent).where(TaskEvent.action == "extension_granted")
+        )
         assert granted.changes["original"] == "2027-03-31"
         # judged against the granted date: 20 May 2027 is no longer overdue
         assert overdue(ctx.session, date(2027, 5, 20)) == []
@@ -233,27 +283,41 @@ def test_extension_refused_needs_a_reason_and_a_grant_needs_a_later_date(make_pl
     make_plan(FIXED)
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", "I.1")
-        request_id = svc.request_extension(ctx, user(ctx, "vps.head"), task, reason="Chờ", period_key="deadline").id
+        request_id = svc.request_extension(
+            ctx, user(ctx, "vps.head"), task, reason="Chờ", period_key="deadline"
+        ).id
     with pytest.raises(InvalidInput, match="new date: required"), engine.context() as ctx:
         svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=True)
     with pytest.raises(InvalidInput, match="not after the due date"), engine.context() as ctx:
-        svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=True, new_date=date(2027, 3, 1))
+        svc.decide_extension(
+            ctx, user(ctx, "vps.office"), request_id, grant=True, new_date=date(2027, 3, 1)
+        )
     with pytest.raises(InvalidInput, match="reason for refusing"), engine.context() as ctx:
         svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=False)
     with engine.context() as ctx:
-        request = svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=False, note="Không đủ căn cứ")
+        request = svc.decide_extension(
+            ctx, user(ctx, "vps.office"), request_id, grant=False, note="Không đủ căn cứ"
+        )
         assert request.status == "refused"
-        assert items(ctx, task_by_ref(ctx, "test-plan", "I.1"))["deadline", "deadline"].due_date == date(2027, 3, 31)
+        assert items(ctx, task_by_ref(ctx, "test-plan", "I.1"))[
+            "deadline", "deadline"
+        ].due_date == date(2027, 3, 31)
 
 
 def test_supersession_carries_over_repeated_tasks_and_ends_the_others(make_plan, engine):
     make_plan(
-        [["1", "Xây dựng kế hoạch", "Văn phòng Sở", "", "3/2027"], ["2", "Việc cũ bỏ đi", "Văn phòng Sở", "", "2025"]],
-        code="old", number="160/KH-SKHCN",
+        [
+            ["1", "Xây dựng kế hoạch", "Văn phòng Sở", "", "3/2027"],
+            ["2", "Việc cũ bỏ đi", "Văn phòng Sở", "", "2025"],
+        ],
+        code="old",
+        number="160/KH-SKHCN",
     )
     make_plan(
         [["1", "XÂY DỰNG KẾ HOẠCH", "Văn phòng Sở", "", "6/2027"]],
-        code="new", number="546/KH-SKHCN", supersedes="160/KH-SKHCN",
+        code="new",
+        number="546/KH-SKHCN",
+        supersedes="160/KH-SKHCN",
     )
     with engine.context() as ctx:
         old_plan = ctx.session.scalar(sa.select(Plan).where(Plan.code == "old"))

@@ -37,11 +37,23 @@ EXPECTED: dict[Action, set[str]] = {
     Action.REPORT: LEAD_UNIT,
     Action.REQUEST_EXTENSION: LEAD_UNIT,
     Action.DIRECT: {"skhcn.director", "admin"},
-    **{action: OFFICE for action in (
-        Action.START, Action.ACCEPT, Action.RETURN, Action.REOPEN, Action.CANCEL, Action.RELEASE,
-        Action.DECIDE_EXTENSION, Action.EDIT, Action.SUPERSEDE, Action.IMPORT,
-        Action.MANAGE_UNITS, Action.MANAGE_USERS,
-    )},
+    **{
+        action: OFFICE
+        for action in (
+            Action.START,
+            Action.ACCEPT,
+            Action.RETURN,
+            Action.REOPEN,
+            Action.CANCEL,
+            Action.RELEASE,
+            Action.DECIDE_EXTENSION,
+            Action.EDIT,
+            Action.SUPERSEDE,
+            Action.IMPORT,
+            Action.MANAGE_UNITS,
+            Action.MANAGE_USERS,
+        )
+    },
 }
 
 
@@ -77,7 +89,9 @@ def test_a_deactivated_account_may_do_nothing(make_plan, engine):
 
 def _snapshot(engine) -> tuple:
     with engine.context(write=False) as ctx:
-        tasks = ctx.session.execute(sa.select(Task.id, Task.status, Task.version, Task.progress).order_by(Task.id)).all()
+        tasks = ctx.session.execute(
+            sa.select(Task.id, Task.status, Task.version, Task.progress).order_by(Task.id)
+        ).all()
         history = ctx.session.scalar(sa.select(sa.func.count()).select_from(TaskEvent))
     return tasks, history
 
@@ -106,7 +120,13 @@ def test_services_refuse_the_forbidden_and_change_nothing(make_plan, engine, cal
 def test_a_report_reviewed_by_a_unit_head_is_refused(make_plan, engine):
     make_plan(ROWS)
     with engine.context() as ctx:
-        report = svc.submit_report(ctx, user(ctx, "vps.head"), task_by_ref(ctx, "test-plan", "1"), text="Xong", progress=100)
+        report = svc.submit_report(
+            ctx,
+            user(ctx, "vps.head"),
+            task_by_ref(ctx, "test-plan", "1"),
+            text="Xong",
+            progress=100,
+        )
         report_id = report.id
     before = _snapshot(engine)
     for reviewer in ("vps.head", "skhcn.director"):

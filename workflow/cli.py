@@ -18,13 +18,13 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
-from sqlalchemy.exc import ProgrammingError as SQLProgrammingError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from workflow import migrate
-from workflow.clock import FixedClock
+from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.config import load_settings
 from workflow.context import Context, Engine
+from workflow.db import sqlite_file
 from workflow.errors import InvalidInput, NhiemvuError, NotFound
 from workflow.models import ROLES, DueItem, Report, Task, TaskEvent, User
 from workflow.queries import ALL_KINDS, DEADLINE_KINDS, DueRow, overdue, summary, upcoming
@@ -58,6 +58,11 @@ class State:
     def engine(self, require_schema: bool = True) -> Engine:
         if self._engine is None:
             settings = load_settings(self.instance, self.database_url)
+            missing = sqlite_file(settings.database_url)
+            if require_schema and missing is not None and not missing.exists():
+                raise NhiemvuError(
+                    f"no database at {missing}: run `nhiemvu init` (or `nhiemvu demo`)"
+                )
             clock = FixedClock.on(self.today) if self.today else None
             self._engine = Engine(settings, clock)
             if require_schema and not migrate.is_current(self._engine.database):
@@ -104,8 +109,11 @@ def main() -> None:
     except ArgumentError as exc:
         click.echo(f"error: database URL: {exc}", err=True)
         sys.exit(1)
-    except (OperationalError, SQLProgrammingError, IntegrityError) as exc:
+    except DatabaseError as exc:
         click.echo(f"error: database: {str(exc.orig).strip().splitlines()[0]}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
         sys.exit(1)
 
 
@@ -505,7 +513,7 @@ def task_show(state: State, task_id: int, as_of: date | None) -> None:
         )
         lines.append("reports:")
         lines += [
-            f"  #{r.id} {r.submitted_at:%Y-%m-%d} {r.progress}% {r.status}: {r.text[:70]}"
+            f"  #{r.id} {r.submitted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} {r.progress}% {r.status}: {r.text[:70]}"
             for r in reports
         ]
         lines.append("history:")
@@ -520,7 +528,7 @@ def task_show(state: State, task_id: int, as_of: date | None) -> None:
             )
             who = e.actor.username if e.actor else "system"
             lines.append(
-                f"  {e.at:%Y-%m-%d %H:%M} {who:<16} {e.action}{move}"
+                f"  {e.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} {who:<16} {e.action}{move}"
                 + (f": {e.note[:70]}" if e.note else "")
             )
     click.echo("\n".join(lines))

@@ -23,6 +23,14 @@ from workflow.errors import Conflict, NhiemvuError
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    url_obj = sa.make_url(url)
+    if url_obj.get_backend_name() != "sqlite" or url_obj.database in (None, "", ":memory:"):
+        return None
+    return Path(url_obj.database)
+
+
 def create_engine(url: str, **kwargs: object) -> Engine:
     url_obj = sa.make_url(url)
     if url_obj.get_backend_name() == "sqlite":
