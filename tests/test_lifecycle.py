@@ -328,3 +328,69 @@ def test_supersession_carries_over_repeated_tasks_and_ends_the_others(make_plan,
         assert (dropped.status, dropped.superseded_by_id) == ("superseded", None)
         assert overdue(ctx.session, date(2026, 11, 22), plan_id=old_plan.id) == []
         assert "carried_over" in events(ctx, successor)
+
+
+LATE = [["1", "Việc đã quá hạn", "Văn phòng Sở", "", "12/2025"]]
+
+
+def test_a_progress_report_on_a_late_task_does_not_meet_its_deadline(make_plan, engine):
+    make_plan(LATE)
+    report(engine, "1", "vps.head", 10)  # no period named: the earliest open reporting period
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "1")
+        assert items(ctx, task)["deadline", "deadline"].status == "open"
+        assert [r.task_ref for r in overdue(ctx.session, date(2026, 11, 22))] == ["1"]
+    with pytest.raises(InvalidInput, match="only a complete report"), engine.context() as ctx:
+        svc.submit_report(
+            ctx,
+            user(ctx, "vps.head"),
+            task_by_ref(ctx, "test-plan", "1"),
+            text="Mới được 10 %",
+            progress=10,
+            period_key="deadline",
+        )
+
+
+def test_a_reopened_task_does_not_close_on_a_later_partial_report(make_plan, engine, clock):
+    make_plan(FIXED)
+    first = report(engine, "I.1", "vps.head", 100, period="deadline")
+    with engine.context() as ctx:
+        svc.accept_report(ctx, user(ctx, "vps.office"), first)
+        svc.reopen_task(
+            ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "I.1"), "Bổ sung"
+        )
+    later = report(engine, "I.1", "vps.head", 20)
+    with engine.context() as ctx:
+        svc.accept_report(ctx, user(ctx, "vps.office"), later)
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "I.1")
+        assert task.status == "in_progress"
+        assert items(ctx, task)["deadline", "deadline"].status == "open"
+
+
+@pytest.mark.parametrize("order", ["complete first", "partial first"])
+def test_two_pending_reports_close_the_task_whichever_is_accepted_first(make_plan, engine, order):
+    make_plan(FIXED)
+    complete = report(engine, "I.1", "vps.head", 100, period="deadline")
+    partial = report(engine, "I.1", "vps.head", 30)
+    first, second = (complete, partial) if order == "complete first" else (partial, complete)
+    for report_id in (first, second):
+        with engine.context() as ctx:
+            svc.accept_report(ctx, user(ctx, "vps.office"), report_id)
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "I.1")
+        assert (task.status, task.progress) == ("closed", 100)
+
+
+def test_every_change_raises_the_version_even_within_one_instant(make_plan, engine):
+    make_plan(FIXED)  # the clock does not move during this test
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "I.1")
+        start = task.version
+        request = svc.request_extension(ctx, user(ctx, "vps.head"), task, reason="Chờ")
+        request_id = request.id
+    with engine.context() as ctx:
+        assert task_by_ref(ctx, "test-plan", "I.1").version == start + 1
+        svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=False, note="Không")
+    with engine.context() as ctx:
+        assert task_by_ref(ctx, "test-plan", "I.1").version == start + 2

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from workflow.models import Task, TaskEvent, User
 
@@ -28,7 +29,8 @@ def record(
     note: str = "",
     changes: dict[str, Any] | None = None,
 ) -> TaskEvent:
-    task.updated_at = at  # touching the task raises its version: concurrent edits collide
+    task.updated_at = at
+    flag_modified(task, "updated_at")  # always an UPDATE, so the version rises: edits collide
     entry = TaskEvent(
         task=task,
         at=at,

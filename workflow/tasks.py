@@ -191,22 +191,58 @@ def record_trigger(
 # --- reports -----------------------------------------------------------------------------------
 
 
-def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
-    """The open due item a report or request is for: the one named, or the earliest open one."""
-    items = ctx.session.scalars(
-        sa.select(DueItem)
-        .where(DueItem.task_id == task.id, DueItem.status == "open")
-        .order_by(DueItem.due_date, DueItem.id)
-    ).all()
-    if period_key is None:
-        if not items:
-            raise InvalidInput(f"task {task.id} ({task.ref}) owes nothing open to report on")
-        return items[0]
+def _open_items(ctx: Context, task: Task) -> list[DueItem]:
+    return list(
+        ctx.session.scalars(
+            sa.select(DueItem)
+            .where(DueItem.task_id == task.id, DueItem.status == "open")
+            .order_by(DueItem.due_date, DueItem.id)
+        )
+    )
+
+
+def _named_item(task: Task, items: list[DueItem], period_key: str) -> DueItem:
     for item in items:
         if item.period_key == period_key:
             return item
     known = ", ".join(i.period_key for i in items[:12]) or "none"
     raise InvalidInput(f"period {period_key!r}: no open due item of task {task.id} (open: {known})")
+
+
+def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
+    """The open due item a request is for: the one named, or the earliest open one."""
+    items = _open_items(ctx, task)
+    if period_key is not None:
+        return _named_item(task, items, period_key)
+    if not items:
+        raise InvalidInput(f"task {task.id} ({task.ref}) owes nothing open")
+    return items[0]
+
+
+def report_target(ctx: Context, task: Task, period_key: str | None, progress: int) -> DueItem:
+    """The due item a report satisfies: the period named, or the earliest open period.
+
+    Only a complete report (100 %) may satisfy the deadline itself: a progress report on a
+    late task must not make it look done.
+    """
+    items = _open_items(ctx, task)
+    if period_key is not None:
+        item = _named_item(task, items, period_key)
+        if item.kind == "deadline" and progress < 100:
+            raise InvalidInput(
+                f"period 'deadline': only a complete report (100 %) meets the deadline of task "
+                f"{task.id}; report this progress on a reporting period"
+            )
+        return item
+    periods = [i for i in items if i.kind != "deadline"]
+    if periods:
+        return periods[0]
+    if progress == 100 and items:
+        return items[0]
+    raise InvalidInput(
+        f"task {task.id} ({task.ref}) has no open reporting period"
+        + ("; a complete report (100 %) meets its deadline" if items else "")
+    )
 
 
 def submit_report(
@@ -228,7 +264,7 @@ def submit_report(
         raise InvalidInput(f"progress: a whole number from 0 to 100, got {progress!r}")
     if task.status not in ("in_progress", "reported"):
         raise IllegalTransition(f"task {task.id} ({task.ref}) is {task.status}: cannot report")
-    item = open_due_item(ctx, task, period_key)
+    item = report_target(ctx, task, period_key, progress)
     report = Report(
         task=task, text=text, progress=progress, submitted_at=ctx.now(), submitted_by=actor
     )
@@ -295,24 +331,23 @@ def _others_pending(ctx: Context, report: Report) -> bool:
 def accept_report(
     ctx: Context, actor: User, report_id: int, note: str = "", expected_version: int | None = None
 ) -> Report:
-    """The Office accepts a report. A complete report of a task with a final deadline closes it;
-    an ongoing or recurring task goes back to work for its next period."""
+    """The Office accepts a report. When nothing else waits for review and the task's deadline
+    is met (or, for a task without one, this report says 100 %), the task closes; an ongoing or
+    recurring task goes back to work for its next period."""
     report = _submitted_report(ctx, report_id)
     task = report.task
     require(actor, Action.ACCEPT, task)
     check_version(task, expected_version)
     pending = _others_pending(ctx, report)
-    completes = (
-        not pending
-        and task.timing_kind not in CYCLING_KINDS
-        and (report.progress == 100 or _accepted_complete(ctx, task))
-    )
+    deadline = _item(ctx, task, "deadline", DEADLINE_KEY)
+    done = deadline.status == "satisfied" if deadline is not None else report.progress == 100
+    completes = not pending and task.timing_kind not in CYCLING_KINDS and done
     report.status, report.reviewed_at, report.reviewed_by = "accepted", ctx.now(), actor
     report.review_note = (note or "").strip()
 
     def close() -> None:
         if task.status == "closed":
-            task.closed_on = ctx.today()
+            task.closed_on, task.progress = ctx.today(), 100
 
     apply_transition(
         ctx,
@@ -325,16 +360,6 @@ def accept_report(
         before_regenerate=close,
     )
     return report
-
-
-def _accepted_complete(ctx: Context, task: Task) -> bool:
-    return bool(
-        ctx.session.scalar(
-            sa.select(sa.func.count(Report.id)).where(
-                Report.task_id == task.id, Report.status == "accepted", Report.progress == 100
-            )
-        )
-    )
 
 
 def return_report(
