@@ -942,3 +942,138 @@ def test_bare_table_for_an_unknown_plan(organisation: Engine, tmp_path: Path) ->
         import_file(organisation, table, plan="khong-co")
     assert "khong-co" in str(excinfo.value)
     assert count(organisation, Task) == 0
+
+
+# --- re-import rules: matching, lifecycle, plan changes, strict keys -------------------------------
+
+
+def _reimport(engine: Engine, rows: list[list[str]], **fields: str) -> None:
+    from workflow.importer import PlanSource, Table, import_plan
+
+    plan_fields = {
+        "code": "test-plan",
+        "number": "1/KH-SKHCN",
+        "title": "Kế hoạch thử nghiệm",
+        "issuer": "SKHCN",
+        **fields,
+    }
+    table = Table("tasks.csv", TASK_HEADER, [(i + 2, r) for i, r in enumerate(rows)])
+    with engine.context() as ctx:
+        import_plan(ctx, user(ctx, "vps.office"), PlanSource("plan.toml", plan_fields, tasks=table))
+
+
+def _history(engine: Engine) -> int:
+    return count(engine, TaskEvent)
+
+
+def test_a_renumbered_file_is_refused_instead_of_moving_history(make_plan, engine: Engine) -> None:
+    make_plan(
+        [
+            ["1", "Việc A", "Văn phòng Sở", "", "6/2027"],
+            ["2", "Việc B", "Văn phòng Sở", "", "9/2027"],
+        ]
+    )
+    before = _history(engine)
+    inserted = [
+        ["1", "Việc A", "Văn phòng Sở", "", "6/2027"],
+        ["2", "Việc X", "Văn phòng Sở", "", "7/2027"],
+        ["3", "Việc B", "Văn phòng Sở", "", "9/2027"],
+    ]
+    with pytest.raises(ImportFailed) as refused:
+        _reimport(engine, inserted)
+    assert any("row 4, column 'STT'" in p and "renumbered" in p for p in refused.value.problems)
+    assert _history(engine) == before
+    with engine.context() as ctx:
+        assert task_by_ref(ctx, "test-plan", "2").name == "Việc B"
+
+
+def test_a_new_task_added_at_the_end_and_a_corrected_name_are_taken(
+    make_plan, engine: Engine
+) -> None:
+    make_plan([["1", "Việc A", "Văn phòng Sở", "", "6/2027"]])
+    _reimport(
+        engine,
+        [
+            ["1", "Việc A (sửa chính tả)", "Văn phòng Sở", "", "6/2027"],
+            ["2", "Việc mới", "Văn phòng Sở", "", "9/2027"],
+        ],
+    )
+    with engine.context() as ctx:
+        assert task_by_ref(ctx, "test-plan", "1").name == "Việc A (sửa chính tả)"
+        assert task_by_ref(ctx, "test-plan", "2").status == "draft"
+
+
+def test_reimport_cannot_take_a_waiting_task_out_of_waiting(make_plan, engine: Engine) -> None:
+    make_plan([["1", "Việc chờ", "Văn phòng Sở", "", "Sau khi có hướng dẫn của Trung ương"]])
+    with pytest.raises(ImportFailed) as refused:
+        _reimport(engine, [["1", "Việc chờ", "Văn phòng Sở", "", "6/2027"]])
+    assert any(
+        "row 2, column 'Thời gian hoàn thành'" in p and "record its trigger document" in p
+        for p in refused.value.problems
+    )
+
+
+def test_a_new_reporting_regime_moves_what_started_tasks_owe(make_plan, engine: Engine) -> None:
+    make_plan([["1", "Việc thường xuyên", "Văn phòng Sở", "", "Thường xuyên"]])
+    _reimport(
+        engine,
+        [["1", "Việc thường xuyên", "Văn phòng Sở", "", "Thường xuyên"]],
+        reporting_regime="annual:12/04",
+    )
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "1")
+        open_reports = ctx.session.scalars(
+            sa.select(DueItem.period_key).where(
+                DueItem.task_id == task.id, DueItem.status == "open"
+            )
+        ).all()
+        assert sorted(open_reports) == ["2027"]  # 12/04/2027, within the 15-month horizon
+        event = ctx.session.scalars(
+            sa.select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc())
+        ).first()
+        assert event.action == "plan_changed"
+        assert event.changes["reporting_regime"][1] == "annual:12/04"
+
+
+def test_a_superseded_plan_takes_no_new_tasks_and_cannot_be_started(
+    make_plan, engine: Engine
+) -> None:
+    make_plan([["1", "Việc cũ", "Văn phòng Sở", "", "6/2027"]], code="old", number="160/KH-SKHCN")
+    make_plan(
+        [["1", "Việc cũ", "Văn phòng Sở", "", "6/2027"]],
+        code="new",
+        number="546/KH-SKHCN",
+        supersedes="old",
+    )
+    with pytest.raises(ImportFailed, match="superseded and takes no new tasks") as refused:
+        _reimport(
+            engine,
+            [
+                ["1", "Việc cũ", "Văn phòng Sở", "", "6/2027"],
+                ["2", "Việc thêm", "Văn phòng Sở", "", "9/2027"],
+            ],
+            code="old",
+            number="160/KH-SKHCN",
+        )
+    assert "row 3" in str(refused.value)
+    with pytest.raises(InvalidInput, match="superseded"), engine.context() as ctx:
+        plan = ctx.session.scalar(sa.select(Plan).where(Plan.code == "old"))
+        start_plan(ctx, user(ctx, "vps.office"), plan.id)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"reporting_regim": "annual:12/04"}, "unknown key 'reporting_regim'"),
+        ({"title": ["Kế hoạch"]}, "title must be text"),
+        ({"code": "Kế hoạch số 1"}, "code 'Kế hoạch số 1'"),
+        ({"number": "1" * 80}, "number is longer than 64 characters"),
+    ],
+)
+def test_a_mistyped_manifest_is_named_not_ignored(
+    organisation: Engine, fields: dict, problem: str
+) -> None:
+    with pytest.raises(ImportFailed) as refused:
+        _reimport(organisation, [["1", "Việc", "Văn phòng Sở", "", "6/2027"]], **fields)
+    assert any(problem in p for p in refused.value.problems), refused.value.problems
+    assert count(organisation, Plan) == 0

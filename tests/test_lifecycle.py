@@ -394,3 +394,79 @@ def test_every_change_raises_the_version_even_within_one_instant(make_plan, engi
         svc.decide_extension(ctx, user(ctx, "vps.office"), request_id, grant=False, note="Không")
     with engine.context() as ctx:
         assert task_by_ref(ctx, "test-plan", "I.1").version == start + 2
+
+
+def _grant_extension(engine, ref: str, new_date: date) -> int:
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", ref)
+        request = svc.request_extension(
+            ctx, user(ctx, "vps.head"), task, reason="Chờ số liệu", period_key="deadline"
+        )
+        request_id = request.id
+    return request_id
+
+
+def test_an_extension_cannot_rewrite_a_deadline_already_met(make_plan, engine, clock):
+    make_plan(LATE)
+    request_id = _grant_extension(engine, "1", date(2027, 1, 31))
+    report_id = report(engine, "1", "vps.head", 100, period="deadline")
+    with engine.context() as ctx:
+        svc.accept_report(ctx, user(ctx, "vps.office"), report_id)
+    with pytest.raises(IllegalTransition, match="only a date still owed"), engine.context() as ctx:
+        svc.decide_extension(
+            ctx, user(ctx, "vps.office"), request_id, grant=True, new_date=date(2027, 1, 31)
+        )
+    with engine.context() as ctx:
+        klass = ctx.session.scalar(
+            sa.select(due_class(date(2026, 12, 1))).where(DueItem.kind == "deadline")
+        )
+        assert klass == DueClass.COMPLETED_LATE
+
+
+def test_a_timing_correction_drops_an_extension_granted_against_the_old_date(make_plan, engine):
+    make_plan([["1", "Việc", "Văn phòng Sở", "", "3/2027"]])
+    request_id = _grant_extension(engine, "1", date(2027, 4, 30))
+    with engine.context() as ctx:
+        svc.decide_extension(
+            ctx, user(ctx, "vps.office"), request_id, grant=True, new_date=date(2027, 4, 30)
+        )
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "1")
+        svc.change_timing(ctx, user(ctx, "vps.office"), task, "Quý IV/2027")
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", "1")
+        deadline = items(ctx, task)["deadline", "deadline"]
+        assert (deadline.extended_to, deadline.due_date) == (None, date(2027, 12, 31))
+        last = ctx.session.scalars(
+            sa.select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc())
+        ).first()
+        assert last.changes["due_items"]["extensions_dropped"] == ["deadline"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "ref", "text", "error", "message"),
+    [
+        (FIXED, "I.1", "", InvalidInput, "not a timing nhiemvu can read"),
+        (FIXED, "I.1", "sớm nhất có thể", InvalidInput, "not a timing nhiemvu can read"),
+        (CONDITIONAL, "1", "6/2027", IllegalTransition, "record its trigger document"),
+        (
+            FIXED,
+            "I.1",
+            "Sau khi có hướng dẫn của Bộ",
+            IllegalTransition,
+            "cannot go back to waiting",
+        ),
+    ],
+)
+def test_a_timing_correction_must_be_readable_and_suit_the_state(
+    make_plan, engine, rows, ref, text, error, message
+):
+    make_plan(rows)
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", ref)
+        before = (task.timing_raw, task.status, task.version)
+    with pytest.raises(error, match=message), engine.context() as ctx:
+        svc.change_timing(ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", ref), text)
+    with engine.context() as ctx:
+        task = task_by_ref(ctx, "test-plan", ref)
+        assert (task.timing_raw, task.status, task.version) == before

@@ -16,7 +16,9 @@ Which items exist, by task state:
 * cancelled, superseded: none (open ones are cancelled).
 
 A report period that has already passed is never cancelled by a later change of an active
-task: the report was owed then, and if it is missing it stays missing.
+task: the report was owed then, and if it is missing it stays missing. An extension granted
+on an item is dropped when the item's nominal date itself changes (the timing was corrected):
+it was granted against a date that no longer holds, and the history records that it was.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ class DueChanges:
     created: list[str] = field(default_factory=list)
     moved: dict[str, list[str]] = field(default_factory=dict)
     cancelled: list[str] = field(default_factory=list)
+    extensions_dropped: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.created or self.moved or self.cancelled)
+        return bool(self.created or self.moved or self.cancelled or self.extensions_dropped)
 
     def as_dict(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if v}
@@ -143,6 +146,9 @@ def regenerate(session: Session, task: Task, generation: Generation) -> DueChang
             changes.created.append(_label(key))
         elif item.status == "open":
             before = item.due_date
+            if item.extended_to is not None and item.nominal_date != nominal:
+                item.extended_to = None  # granted against a date that no longer holds
+                changes.extensions_dropped.append(_label(key))
             _set_dates(item, nominal, generation.calendar)
             if item.due_date != before:
                 item.sequence += 1

@@ -47,6 +47,7 @@ from workflow.models import (
 from workflow.permissions import Action, require
 from workflow.plans import find_plan, supersede_plan
 from workflow.regime import ReportingRegime
+from workflow.tasks import timing_change_problem
 from workflow.text import clean, fold_key
 from workflow.timing import TimingKind, parse_timing
 from workflow.units import UnitDirectory, UnresolvedName
@@ -253,7 +254,9 @@ def _workbook(path: Path) -> PlanSource | Table:
         if key is None:
             raise InvalidInput(f"{path.name} [Kế hoạch]: unknown field {row[0]!r}")
         value = row[1] if len(row) > 1 else None
-        fields[key] = value.date() if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            value = value.date()
+        fields[key] = value if value is None or isinstance(value, date) else _cell(value)
     source = PlanSource(path.name, fields)
     if "nhiem vu" in sheets:
         source.tasks = _sheet_table(path.name, sheets["nhiem vu"])
@@ -267,6 +270,7 @@ def _workbook(path: Path) -> PlanSource | Table:
 
 @dataclass
 class _Row:
+    row_number: int
     ref: str
     number: str
     position: int
@@ -278,6 +282,7 @@ class _Row:
 
 @dataclass
 class _Validated:
+    plan: Plan | None  # the plan as it is before this import, when it exists
     fields: dict[str, Any]
     issuer: Unit | None
     supersedes: Plan | None
@@ -424,8 +429,45 @@ def _validate_items(
                 )
         else:
             _check_indicator(values, section, table.source, row_number, problems)
-        items.append(_Row(ref, number, len(items), section, values, lead, cooperating))
+        items.append(_Row(row_number, ref, number, len(items), section, values, lead, cooperating))
     return items
+
+
+def _check_against_plan(
+    plan: Plan | None, rows: list[_Row], source: str, problems: list[str]
+) -> None:
+    """Re-import rules: the same section and STT is the same task, and nothing is guessed.
+
+    A file whose rows were inserted, removed or renumbered would move one task's history onto
+    another, so it is refused; a timing change must suit the task's state.
+    """
+    if plan is None:
+        return
+    by_ref = {task.ref: task for task in plan.tasks}
+    by_name: dict[str, list[Task]] = {}
+    for task in plan.tasks:
+        by_name.setdefault(task.name_key, []).append(task)
+    for row in rows:
+        where = f"{source} row {row.row_number}"
+        task = by_ref.get(row.ref)
+        name_key = fold_key(row.values["name"])
+        elsewhere = [t for t in by_name.get(name_key, []) if t.ref != row.ref]
+        if elsewhere and (task is None or task.name_key != name_key):
+            problems.append(
+                f"{where}, column 'STT': {row.ref} here is task {elsewhere[0].ref} of plan "
+                f"{plan.code}: rows were inserted, removed or renumbered. Tasks are matched by "
+                "section and STT, so keep their numbers and add new tasks at the end of a section"
+            )
+            continue
+        if task is None:
+            if plan.status == "superseded":
+                problems.append(f"{where}: plan {plan.code} is superseded and takes no new tasks")
+            continue
+        timing = parse_timing(row.values.get("timing", ""))
+        if timing.raw != task.timing_raw:
+            problem = timing_change_problem(task, timing.kind)
+            if problem:
+                problems.append(f"{where}, column 'Thời gian hoàn thành': {problem}")
 
 
 def _check_indicator(
@@ -454,16 +496,45 @@ def _horizon(values: dict[str, str], section_title: str) -> int | None:
     return int(match[0]) if match else None
 
 
+PLAN_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_TEXT_LIMITS = {"number": 64, "issuer": 255, "issued_text": 255, "source": 255}
+
+
+def _check_plan_keys(fields: dict[str, Any], where: str, problems: list[str]) -> None:
+    """Every key known, every value of its type and size: a typo is named, not ignored."""
+    for key, value in fields.items():
+        if key not in PLAN_FIELDS:
+            problems.append(
+                f"{where}: unknown key {key!r} (expected one of: {', '.join(PLAN_FIELDS)})"
+            )
+        elif value is None or (key == "issued_on" and isinstance(value, date)):
+            continue
+        elif key == "implements":
+            if not isinstance(value, str) and not (
+                isinstance(value, list) and all(isinstance(x, str) for x in value)
+            ):
+                problems.append(f"{where}: implements must be text or a list of texts")
+        elif not isinstance(value, str):
+            problems.append(f"{where}: {key} must be text, got {value!r}")
+        elif len(clean(value)) > _TEXT_LIMITS.get(key, 10_000):
+            problems.append(f"{where}: {key} is longer than {_TEXT_LIMITS[key]} characters")
+
+
 def _validate_plan(
     ctx: Context, source: PlanSource, directory: UnitDirectory, create: bool, problems: list[str]
 ) -> tuple[Unit | None, Plan | None, dict[str, Any]]:
     f = dict(source.fields)
     where = f"{source.source} [plan]"
+    _check_plan_keys(f, where, problems)
     for key in ("number", "title"):
         if not clean(str(f.get(key) or "")):
             problems.append(f"{where}: {key} is required")
     f["number"] = clean(str(f.get("number") or ""))
     f["code"] = clean(str(f.get("code") or "")) or fold_key(f["number"]).replace(" ", "-")
+    if not PLAN_CODE.fullmatch(f["code"]):
+        problems.append(
+            f"{where}: code {f['code']!r}: 1 to 64 lower-case letters, digits, '.', '_' or '-'"
+        )
     issued = f.get("issued_on")
     if isinstance(issued, str) and issued.strip():
         try:
@@ -485,7 +556,10 @@ def _validate_plan(
     issuer = None
     if f.get("issuer"):
         units = _resolve(directory, str(f["issuer"]), None, f"{where}: issuer", create, problems)
-        issuer = units[0] if len(units) == 1 else None
+        if len(units) == 1:
+            issuer = units[0]
+        elif units:
+            problems.append(f"{where}: issuer {f['issuer']!r} names several units; name one")
     if f["number"] and not is_placeholder_number(f["number"]):
         holder = ctx.session.scalar(
             sa.select(Plan.code).where(Plan.number == f["number"], Plan.code != f["code"])
@@ -533,9 +607,11 @@ def import_plan(
         problems,
         warnings,
     )
+    existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
+    _check_against_plan(existing, tasks, source.tasks.source if source.tasks else "", problems)
     if problems:
         raise ImportFailed(source.source, problems)
-    validated = _Validated(fields, issuer, supersedes, sections, tasks, indicators)
+    validated = _Validated(existing, fields, issuer, supersedes, sections, tasks, indicators)
     return _apply(ctx, actor, source, validated, warnings, progress)
 
 
@@ -549,10 +625,12 @@ def _apply(
 ) -> ImportResult:
     session = ctx.session
     f = v.fields
-    plan = session.scalar(sa.select(Plan).where(Plan.code == f["code"]))
+    plan = v.plan
+    before = (plan.reporting_regime, plan.issued_on) if plan is not None else None
     if plan is None:
         plan = Plan(code=f["code"], number=f["number"])
         session.add(plan)
+    plan.number = f["number"]
     plan.title = clean(str(f.get("title") or ""))
     plan.issuer = v.issuer
     plan.issuer_text = clean(str(f.get("issuer") or ""))
@@ -565,8 +643,11 @@ def _apply(
     session.flush()
     section_rows = _apply_sections(session, plan, v.sections)
     result = ImportResult(plan, warnings=warnings)
+    if before is not None and before != (plan.reporting_regime, plan.issued_on):
+        _follow_plan_change(ctx, actor, plan, before)
+    tasks_by_ref = {task.ref: task for task in plan.tasks}
     for row in v.tasks:
-        _apply_task(ctx, actor, plan, row, section_rows, result)
+        _apply_task(ctx, actor, plan, tasks_by_ref.get(row.ref), row, section_rows, result)
         if progress:
             progress(1)
     for row in v.indicators:
@@ -583,6 +664,37 @@ def _apply(
         result.superseded = supersede_plan(ctx, actor, plan, v.supersedes)
     session.flush()
     return result
+
+
+def _follow_plan_change(
+    ctx: Context, actor: User, plan: Plan, before: tuple[str, date | None]
+) -> None:
+    """A new reporting regime or plan date changes what every started task owes."""
+    changes = {
+        "reporting_regime": [before[0], plan.reporting_regime],
+        "issued_on": [_iso(before[1]), _iso(plan.issued_on)],
+    }
+    for task in plan.tasks:
+        if task.status == "draft":
+            continue
+        with ctx.session.no_autoflush:
+            due_changes = regenerate(ctx.session, task, ctx.generation())
+            if due_changes:
+                record(
+                    ctx.session,
+                    task,
+                    at=ctx.now(),
+                    actor=actor,
+                    action="plan_changed",
+                    from_status=task.status,
+                    to_status=task.status,
+                    note=plan.source,
+                    changes={**changes, "due_items": due_changes.as_dict()},
+                )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _apply_sections(
@@ -626,10 +738,15 @@ def _sync_links(links: list, lead: list[Unit], cooperating: list[Unit], factory)
 
 
 def _apply_task(
-    ctx: Context, actor: User, plan: Plan, row: _Row, sections: dict, result: ImportResult
+    ctx: Context,
+    actor: User,
+    plan: Plan,
+    task: Task | None,
+    row: _Row,
+    sections: dict,
+    result: ImportResult,
 ) -> None:
     session = ctx.session
-    task = session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.ref == row.ref))
     timing = parse_timing(row.values.get("timing", ""))
     wanted = {
         "number": row.number,

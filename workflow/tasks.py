@@ -19,7 +19,15 @@ from workflow.due import DEADLINE_KEY, DueChanges, regenerate
 from workflow.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from workflow.history import record
 from workflow.lifecycle import fire
-from workflow.models import DueItem, ExtensionRequest, Report, Task, TriggerDocument, User
+from workflow.models import (
+    DueItem,
+    ExtensionRequest,
+    Plan,
+    Report,
+    Task,
+    TriggerDocument,
+    User,
+)
 from workflow.permissions import Action, require
 from workflow.text import clean
 from workflow.timing import TimingKind, parse_timing
@@ -120,6 +128,12 @@ def start_task(ctx: Context, actor: User, task: Task, expected_version: int | No
 
 
 def start_plan(ctx: Context, actor: User, plan_id: int) -> list[Task]:
+    """Start every draft task of a plan; a superseded plan starts nothing."""
+    plan = ctx.session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist")
+    if plan.status == "superseded":
+        raise InvalidInput(f"plan {plan.code} is superseded: its tasks cannot be started")
     tasks = ctx.session.scalars(
         sa.select(Task)
         .where(Task.plan_id == plan_id, Task.status == "draft")
@@ -437,12 +451,24 @@ def cancel_task(
 def change_timing(
     ctx: Context, actor: User, task: Task, raw: str, expected_version: int | None = None
 ) -> bool:
-    """The Office corrects a task's timing; its due items move with it. False if unchanged."""
+    """The Office corrects a task's timing; its due items move with it. False if unchanged.
+
+    Unlike an import, which keeps an unreadable timing for review, a correction must be
+    readable: it is made precisely to give the task a timing.
+    """
     require(actor, Action.EDIT, task)
     check_version(task, expected_version)
     old, new = task.timing, parse_timing(raw)
     if old == new:
         return False
+    if new.kind is TimingKind.UNKNOWN:
+        raise InvalidInput(
+            f"timing {raw!r}: not a timing nhiemvu can read (e.g. 3/2025, Quý II/2026, "
+            "30/6/2026, Thường xuyên, Hằng năm, Sau khi có hướng dẫn của …)"
+        )
+    problem = timing_change_problem(task, new.kind)
+    if problem:
+        raise IllegalTransition(problem)
     with ctx.session.no_autoflush:
         task.timing = new
         due_changes = regenerate(ctx.session, task, ctx.generation())
@@ -454,6 +480,25 @@ def change_timing(
     }
     _record(ctx, task, actor, "timing_changed", task.status, task.status, "", changes, due_changes)
     return True
+
+
+def timing_change_problem(task: Task, new_kind: TimingKind) -> str | None:
+    """Why ``task`` may not take a timing of ``new_kind`` in its state, or None.
+
+    A task waiting for guidance leaves that state only by its trigger document (or by being
+    cancelled); a task at work cannot go back to waiting; a finished task is reopened first.
+    """
+    where = f"task {task.id} ({task.ref}) is {task.status}"
+    waits = new_kind is TimingKind.CONDITIONAL and task.trigger_document_id is None
+    if task.status in ("closed", "cancelled", "superseded"):
+        return f"{where}: its timing can no longer change" + (
+            " (reopen it first)" if task.status == "closed" else ""
+        )
+    if task.status == "waiting" and not waits:
+        return f"{where} for guidance: record its trigger document, or cancel it"
+    if task.status in ("in_progress", "reported") and waits:
+        return f"{where}: it cannot go back to waiting for guidance"
+    return None
 
 
 def _iso(day: date | None) -> str | None:
@@ -527,6 +572,11 @@ def decide_extension(
     require(actor, Action.DECIDE_EXTENSION, task)
     if request.status != "pending":
         raise IllegalTransition(f"extension request {request_id} was {request.status} already")
+    if grant and item.status != "open":
+        raise IllegalTransition(
+            f"extension request {request_id}: {item.kind} {item.period_key} is {item.status}; "
+            "only a date still owed can be extended (refuse the request instead)"
+        )
     note = (note or "").strip()
     changes: dict = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
     if grant:
