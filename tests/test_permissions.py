@@ -135,3 +135,25 @@ def test_a_report_reviewed_by_a_unit_head_is_refused(make_plan, engine):
         with pytest.raises(PermissionDenied), engine.context() as ctx:
             svc.return_report(ctx, user(ctx, reviewer), report_id, "Không đạt")
     assert _snapshot(engine) == before
+
+
+def test_the_office_of_another_organisation_may_not_touch_or_see_a_task(make_plan, engine):
+    make_plan(ROWS)  # a plan of the Lai Châu Department of Science and Technology
+    with engine.context(write=False) as ctx:
+        task = task_by_ref(ctx, "test-plan", "1")
+        ward_office = user(ctx, "vinhtuy.office")  # the office of Vĩnh Tuy ward, Hà Nội
+        assert not any(can(ward_office, action, task) for action in Action)
+        assert can(user(ctx, "admin"), Action.CANCEL, task)
+    before = _snapshot(engine)
+    with pytest.raises(PermissionDenied, match=r"vinhtuy\.office"), engine.context() as ctx:
+        svc.cancel_task(ctx, user(ctx, "vinhtuy.office"), task_by_ref(ctx, "test-plan", "1"), "Hủy")
+    assert _snapshot(engine) == before
+
+
+def test_the_office_may_not_import_a_plan_for_another_organisation(organisation):
+    from tests.conftest import PlanMaker
+
+    with pytest.raises(PermissionDenied, match="another organisation"):
+        PlanMaker(organisation)(
+            [["1", "Việc", "Văn phòng Sở", "", "6/2027"]], actor="vinhtuy.office", start=False
+        )

@@ -467,3 +467,12 @@ def test_every_problem_of_an_organisation_file_is_reported(engine: Engine) -> No
     for problem in expected:
         assert any(p.startswith(problem) for p in excinfo.value.problems), problem
     assert len(excinfo.value.problems) == 3
+
+
+def test_a_ward_plan_never_names_a_unit_of_the_province(organisation: Engine) -> None:
+    with organisation.context() as ctx:
+        directory = UnitDirectory(ctx.session)
+        ward = ctx.session.scalar(sa.select(Unit).where(Unit.code == "VINHTUY"))
+        for name in ("Sở Khoa học và Công nghệ", "Văn phòng"):
+            with pytest.raises(UnresolvedName):
+                directory.resolve_cell(name, ward)

@@ -44,7 +44,7 @@ from workflow.models import (
     User,
     is_placeholder_number,
 )
-from workflow.permissions import Action, require
+from workflow.permissions import Action, require, require_organisation
 from workflow.plans import find_plan, supersede_plan
 from workflow.regime import ReportingRegime
 from workflow.tasks import timing_change_problem
@@ -607,6 +607,7 @@ def import_plan(
         problems,
         warnings,
     )
+    require_organisation(actor, issuer, "import this plan")
     existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
     _check_against_plan(existing, tasks, source.tasks.source if source.tasks else "", problems)
     if problems:

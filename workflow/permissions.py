@@ -10,7 +10,8 @@
 | leadership                | see everything, give directions; no data entry                  |
 | admin                     | everything                                                      |
 
-One instance serves one organisation: Office and leadership roles act across all its plans.
+Office and leadership act within their own organisation: the top-level unit above their unit
+(a province, a ward). One instance may hold several; only an administrator spans them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from workflow.errors import PermissionDenied
-from workflow.models import Task, User
+from workflow.models import Task, Unit, User
 
 
 class Action(StrEnum):
@@ -73,20 +74,43 @@ def involved(user: User, task: Task) -> bool:
     )
 
 
+def organisation(unit: Unit) -> Unit:
+    return unit.lineage()[-1]
+
+
+def in_organisation(user: User, unit: Unit | None) -> bool:
+    """Whether ``unit`` belongs to the user's organisation (always, for a user without a unit)."""
+    return user.unit is None or unit is None or organisation(user.unit) is organisation(unit)
+
+
+def _task_unit(task: Task | None) -> Unit | None:
+    if task is None:
+        return None
+    return task.plan.issuer or next(iter(task.lead_units), None)
+
+
 def can(user: User | None, action: Action, task: Task | None = None) -> bool:
     if user is None or not user.active:
         return False
     if user.role == "admin":
         return True
+    own = in_organisation(user, _task_unit(task))
     if action is Action.VIEW:
-        return user.role in SEES_EVERYTHING or (task is not None and involved(user, task))
+        return (user.role in SEES_EVERYTHING and own) or (task is not None and involved(user, task))
     if action in LEAD_UNIT_ACTIONS:
         return user.role in UNIT_ROLES | {"office"} and task is not None and leads(user, task)
     if action in OFFICE_ACTIONS:
-        return user.role == "office"
+        return user.role == "office" and own
     if action is Action.DIRECT:
-        return user.role == "leadership"
+        return user.role == "leadership" and own
     return False
+
+
+def require_organisation(user: User, unit: Unit | None, what: str) -> None:
+    if user.role != "admin" and not in_organisation(user, unit):
+        raise PermissionDenied(
+            f"{user.username} ({user.role}) may not {what}: {unit.name} is another organisation"
+        )
 
 
 def require(user: User | None, action: Action, task: Task | None = None) -> None:

@@ -22,7 +22,7 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.history import record
 from workflow.lifecycle import OPEN_STATES
 from workflow.models import Plan, User
-from workflow.permissions import Action, require
+from workflow.permissions import Action, require, require_organisation
 from workflow.tasks import apply_transition
 
 
@@ -45,6 +45,7 @@ def find_plan(ctx: Context, ref: str) -> Plan:
 def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) -> list[str]:
     """Record that ``new_plan`` replaces ``old_plan``; returns one line per task it ended."""
     require(actor, Action.SUPERSEDE)
+    require_organisation(actor, old_plan.issuer, f"supersede plan {old_plan.number}")
     if new_plan.id == old_plan.id:
         raise InvalidInput(f"plan {new_plan.number} cannot supersede itself")
     new_plan.supersedes = old_plan

@@ -167,6 +167,7 @@ def record_trigger(
         raise InvalidInput("tasks: name at least one task the document releases")
     tasks = [get_task(ctx, task_id) for task_id in dict.fromkeys(task_ids)]
     for task in tasks:
+        require(actor, Action.RELEASE, task)
         if task.timing_kind != TimingKind.CONDITIONAL or task.status not in ("waiting", "draft"):
             raise IllegalTransition(
                 f"task {task.id} ({task.ref}) is {task.status} with a {task.timing_kind} timing: "

@@ -95,6 +95,8 @@ class UnitDirectory:
             for alias_scope, unit in self._unit_aliases.get(key, [])
             if scope is None or alias_scope is None or _root(alias_scope) is _root(scope)
         }
+        if scope is not None:  # another organisation's unit is never meant
+            named = [u for u in named if _root(u) is _root(scope)]
         matches = same_tree | set(named)
         if len(matches) == 1:
             return list(matches)
