@@ -110,7 +110,7 @@ def organisation(engine: Engine) -> Engine:
     """The demo organisation: units, aliases, groups and users of the seed plans."""
     data = tomllib.loads(DEMO_ORGANISATION.read_text(encoding="utf-8"))
     with engine.context() as ctx:
-        load_organisation(ctx.session, data, DEMO_ORGANISATION.name)
+        load_organisation(ctx.session, data, DEMO_ORGANISATION.name, actor=None)  # setting up
     return engine
 
 

@@ -94,13 +94,17 @@ def test_recording_a_trigger_is_all_or_nothing(make_plan, engine, clock):
     make_plan([*CONDITIONAL, ["3", "Việc có hạn", "Văn phòng Sở", "", "6/2027"]])
     with engine.context() as ctx:
         ids = [task_by_ref(ctx, "test-plan", r).id for r in ("1", "3")]
-        office = user(ctx, "vps.office")
     with (
         pytest.raises(IllegalTransition, match="only a task waiting for guidance"),
         engine.context() as ctx,
     ):
         svc.record_trigger(
-            ctx, office, number="1/HD", issued_on=date(2026, 11, 1), issuer="Bộ", task_ids=ids
+            ctx,
+            user(ctx, "vps.office"),
+            number="1/HD",
+            issued_on=date(2026, 11, 1),
+            issuer="Bộ",
+            task_ids=ids,
         )
     with engine.context() as ctx:
         assert task_by_ref(ctx, "test-plan", "1").status == "waiting"

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import DEMO_ORGANISATION
+from tests.conftest import DEMO_ORGANISATION, user
 from workflow.context import Engine
-from workflow.errors import ImportFailed
+from workflow.errors import ImportFailed, PermissionDenied
 from workflow.models import Unit, UnitAlias, UnitGroup, User, unit_group_members
 from workflow.organisation import load_organisation
 from workflow.text import fold, fold_key
@@ -57,8 +57,10 @@ def unresolved(engine: Engine, text: str, scope: str | None = None) -> Unresolve
 
 
 def load(engine: Engine, data: dict, source: str = "units.toml"):
+    """Load as the administrator once there is one (the first load sets the instance up)."""
     with engine.context() as ctx:
-        return load_organisation(ctx.session, data, source)
+        admin = ctx.session.scalar(sa.select(User).where(User.username == "admin"))
+        return load_organisation(ctx.session, data, source, admin)
 
 
 # --- resolving names ------------------------------------------------------------------------
@@ -476,3 +478,36 @@ def test_a_ward_plan_never_names_a_unit_of_the_province(organisation: Engine) ->
         for name in ("Sở Khoa học và Công nghệ", "Văn phòng"):
             with pytest.raises(UnresolvedName):
                 directory.resolve_cell(name, ward)
+
+
+def test_only_someone_who_manages_units_and_users_may_load_an_organisation(
+    organisation: Engine,
+) -> None:
+    data = {"users": [{"username": "new.admin", "full_name": "Quản trị mới", "role": "admin"}]}
+    for username in ("qlkhcn.delegate", "skhcn.director"):
+        with pytest.raises(PermissionDenied), organisation.context() as ctx:
+            load_organisation(ctx.session, data, "x.toml", user(ctx, username))
+    with pytest.raises(PermissionDenied), organisation.context() as ctx:
+        load_organisation(ctx.session, data, "x.toml", None)  # accounts exist: no anonymous load
+    with organisation.context() as ctx:
+        assert ctx.session.scalar(sa.select(User).where(User.username == "new.admin")) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d["units"][0].update(alias=["X"]), "units[1]: unknown key 'alias'"),
+        (lambda d: d["users"][0].update(username="Bad Name"), "users[1]: username 'Bad Name'"),
+        (lambda d: d["units"][0].update(aliases="Sở"), "units[1]: aliases must be a list of texts"),
+        (
+            lambda d: d["units"][0].update(code="laichau province"),
+            "units[1]: code 'laichau province'",
+        ),
+    ],
+)
+def test_an_organisation_file_names_mistyped_keys(engine: Engine, change, problem: str) -> None:
+    data = demo_data()
+    change(data)
+    with pytest.raises(ImportFailed) as refused:
+        load(engine, data, "don-vi.toml")
+    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems

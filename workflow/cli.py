@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -32,7 +31,6 @@ from workflow.regime import describe_period
 from workflow.text import clean
 
 KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 
 class DateType(click.ParamType):
@@ -181,7 +179,7 @@ def import_(
 
     Each file is imported whole or not at all.
     """
-    from workflow.demo import system_actor
+    from workflow.demo import existing_admin, system_actor
     from workflow.importer import (
         LARGE_IMPORT,
         PlanSource,
@@ -198,7 +196,8 @@ def import_(
         with engine.context() as ctx:
             source = read_source(path)
             if isinstance(source, dict):
-                org = load_organisation(ctx.session, source, path.name)
+                actor = _user(ctx, username) if username else existing_admin(ctx)
+                org = load_organisation(ctx.session, source, path.name, actor)
                 click.echo(f"{path}: {org.units} units, {org.groups} groups, {org.users} users")
                 continue
             if isinstance(source, Table):
@@ -727,6 +726,7 @@ def user_add(
     state: State, username: str, full_name: str, role: str, unit: str | None, email: str | None
 ) -> None:
     """Create an account."""
+    from workflow.organisation import USERNAME
     from workflow.units import find_unit
 
     if not USERNAME.fullmatch(username):

@@ -33,11 +33,15 @@ def seed_manifests() -> list[Path]:
     return sorted(SEEDS.glob("*.toml"))
 
 
-def system_actor(ctx: Context) -> User:
-    """The first active administrator: the CLI acts as them unless told otherwise."""
-    admin = ctx.session.scalar(
+def existing_admin(ctx: Context) -> User | None:
+    return ctx.session.scalar(
         sa.select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)
     )
+
+
+def system_actor(ctx: Context) -> User:
+    """The first active administrator: the CLI acts as them unless told otherwise."""
+    admin = existing_admin(ctx)
     if admin is None:
         raise NhiemvuError(
             "no administrator account exists: load an organisation file or run "
@@ -48,7 +52,8 @@ def system_actor(ctx: Context) -> User:
 
 def load_demo(ctx: Context) -> DemoResult:
     data = tomllib.loads(ORGANISATION_FILE.read_text(encoding="utf-8"))
-    result = DemoResult(load_organisation(ctx.session, data, ORGANISATION_FILE.name))
+    org = load_organisation(ctx.session, data, ORGANISATION_FILE.name, existing_admin(ctx))
+    result = DemoResult(org)
     actor = system_actor(ctx)
     for manifest in seed_manifests():
         source = read_source(manifest)

@@ -25,6 +25,7 @@ email = "vps.head@example.gov.vn"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import ImportFailed
 from workflow.models import ROLES, UNIT_KINDS, Unit, UnitAlias, UnitGroup, User
+from workflow.permissions import Action, require
 from workflow.text import clean, fold_key
 
 
@@ -44,7 +46,22 @@ class OrganisationResult:
     changed: list[str] = field(default_factory=list)
 
 
-def load_organisation(session: Session, data: dict[str, Any], source: str) -> OrganisationResult:
+CODE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,31}")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+ENTRY_KEYS = {
+    "units": {"code", "name", "kind", "parent", "aliases"},
+    "groups": {"scope", "name", "phrases", "members"},
+    "users": {"username", "full_name", "role", "unit", "email"},
+}
+
+
+def load_organisation(
+    session: Session, data: dict[str, Any], source: str, actor: User | None
+) -> OrganisationResult:
+    """Load units, groups and users. Needs the rights to manage units (and users, if any are
+    listed); only the very first load, into an instance with no account yet, needs no actor:
+    it is how an instance is set up."""
+    _authorise(session, data, actor)
     problems: list[str] = []
     known = set(session.scalars(sa.select(Unit.code)))
     _validate(data, known, problems)
@@ -67,15 +84,52 @@ def load_organisation(session: Session, data: dict[str, Any], source: str) -> Or
     return result
 
 
+def _authorise(session: Session, data: dict[str, Any], actor: User | None) -> None:
+    if actor is None and session.scalar(sa.select(User.id).limit(1)) is None:
+        return
+    if data.get("units") or data.get("groups"):
+        require(actor, Action.MANAGE_UNITS)
+    if data.get("users"):
+        require(actor, Action.MANAGE_USERS)
+
+
+def _check_entry_keys(data: dict[str, Any], problems: list[str]) -> None:
+    for table, allowed in ENTRY_KEYS.items():
+        entries = data.get(table, [])
+        if not isinstance(entries, list):
+            problems.append(f"{table}: expected a list of [[{table}]] tables")
+            continue
+        for i, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                continue
+            for key in sorted(set(entry) - allowed):
+                problems.append(
+                    f"{table}[{i}]: unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})"
+                )
+            for key in ("aliases", "phrases", "members"):
+                value = entry.get(key, [])
+                if key in allowed and not (
+                    isinstance(value, list) and all(isinstance(x, str) for x in value)
+                ):
+                    problems.append(f"{table}[{i}]: {key} must be a list of texts")
+
+
 def _validate(data: dict[str, Any], known_codes: set[str], problems: list[str]) -> None:
     """Check everything before writing; a code may name a unit of the file or one already here."""
     unknown = set(data) - {"units", "groups", "users"}
     if unknown:
         problems.append(f"unknown table {sorted(unknown)[0]!r} (expected units, groups, users)")
+    _check_entry_keys(data, problems)
+    if problems:
+        return
     codes = known_codes | {e.get("code") for e in data.get("units", []) if isinstance(e, dict)}
     for i, entry in enumerate(data.get("units", []), 1):
         where = f"units[{i}]"
         _require_str(entry, where, ("code", "name", "kind"), problems)
+        if isinstance(entry.get("code"), str) and not CODE.fullmatch(entry["code"]):
+            problems.append(
+                f"{where}: code {entry['code']!r}: 1 to 32 upper-case letters, digits or '_'"
+            )
         if entry.get("kind") not in UNIT_KINDS:
             problems.append(
                 f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(UNIT_KINDS)}"
@@ -99,6 +153,10 @@ def _validate(data: dict[str, Any], known_codes: set[str], problems: list[str]) 
     for i, entry in enumerate(data.get("users", []), 1):
         where = f"users[{i}]"
         _require_str(entry, where, ("username", "full_name", "role"), problems)
+        if isinstance(entry.get("username"), str) and not USERNAME.fullmatch(entry["username"]):
+            problems.append(
+                f"{where}: username {entry['username']!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'"
+            )
         if entry.get("role") not in ROLES:
             problems.append(f"{where}: role {entry.get('role')!r} is not one of {', '.join(ROLES)}")
         if entry.get("unit") is not None and entry["unit"] not in codes:
