@@ -519,3 +519,37 @@ def test_a_unit_head_of_another_unit_cannot_satisfy_the_deadline(
     with engine.context() as ctx:
         assert _deadline(ctx).status == "open"
         assert _class_of(ctx, _deadline(ctx).id, date(2026, 12, 16)) == DueClass.OVERDUE
+
+
+def test_refresh_rolls_the_horizon_forward_once_and_applies_calendar_changes(
+    make_plan, engine: Engine, clock, settings
+) -> None:
+    from dataclasses import replace
+
+    from workflow.context import Engine as NhiemvuEngine
+    from workflow.models import TaskEvent
+    from workflow.plans import refresh_due_items
+
+    make_plan([["1", "Rà soát", "Văn phòng Sở", "", "Thường xuyên"]])
+    clock.set(date(2027, 6, 1))
+    with engine.context() as ctx:
+        first = refresh_due_items(ctx)
+    with engine.context() as ctx:
+        again = refresh_due_items(ctx)
+        keys = ctx.session.scalars(sa.select(DueItem.period_key)).all()
+    assert (first.created, again.created, again.moved) == (6, 0, 0)  # 2028-Q1 … 2028-08
+    assert "2028-08" in keys  # 15 months after 1 June 2027
+    with_day_off = replace(settings, extra_days_off=frozenset({date(2027, 12, 14)}))
+    office_calendar = NhiemvuEngine(with_day_off, clock)
+    try:
+        with office_calendar.context() as ctx:
+            moved = refresh_due_items(ctx)
+        with office_calendar.context() as ctx:
+            annual = ctx.session.scalar(sa.select(DueItem).where(DueItem.period_key == "2027"))
+            event = ctx.session.scalars(sa.select(TaskEvent).order_by(TaskEvent.id.desc())).first()
+    finally:
+        office_calendar.close()
+    assert moved.moved == 1
+    assert (annual.nominal_date, annual.due_date) == (date(2027, 12, 14), date(2027, 12, 15))
+    assert event.action == "due_items_updated"
+    assert event.changes["due_items"]["moved"] == {"report 2027": ["2027-12-14", "2027-12-15"]}

@@ -266,6 +266,22 @@ def plan_start(state: State, plan_ref: str, username: str) -> None:
         click.echo(f"started {len(started)} tasks ({waiting} waiting for guidance)")
 
 
+@cli.command()
+@click.option("--plan", "plan_ref", help="Only this plan (code or number).")
+@pass_state
+def refresh(state: State, plan_ref: str | None) -> None:
+    """Roll due items forward to the horizon and apply calendar changes (safe to repeat)."""
+    from workflow.plans import find_plan, refresh_due_items
+
+    with state.engine().context() as ctx:
+        plan_id = find_plan(ctx, plan_ref).id if plan_ref else None
+        result = refresh_due_items(ctx, plan_id)
+    click.echo(
+        f"{result.tasks} tasks: {result.created} due items added, {result.moved} moved, "
+        f"{result.cancelled} cancelled"
+    )
+
+
 # --- what is due --------------------------------------------------------------------------------
 
 

@@ -15,13 +15,17 @@ overdue any more, and the old plan is marked superseded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from workflow.context import Context
+from workflow.due import regenerate
 from workflow.errors import InvalidInput, NotFound
 from workflow.history import record
 from workflow.lifecycle import OPEN_STATES
-from workflow.models import Plan, User
+from workflow.models import Plan, Task, User
 from workflow.permissions import Action, require, require_organisation
 from workflow.tasks import apply_transition
 
@@ -88,3 +92,49 @@ def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) ->
             before_regenerate=link,
         )
     return lines
+
+
+@dataclass
+class Refresh:
+    tasks: int = 0
+    created: int = 0
+    moved: int = 0
+    cancelled: int = 0
+
+
+def refresh_due_items(ctx: Context, plan_id: int | None = None) -> Refresh:
+    """Bring every started task's due items up to date: roll the horizon forward, apply the
+    Office's calendar changes. Idempotent; run daily by the scheduler and after a calendar edit.
+
+    Items that merely come into the horizon are not a change to the task and write no history;
+    items moved or cancelled (a calendar change) do.
+    """
+    query = (
+        sa.select(Task)
+        .where(Task.status.in_(("in_progress", "reported", "closed")))
+        .options(selectinload(Task.plan), selectinload(Task.trigger_document))
+        .order_by(Task.id)
+    )
+    if plan_id is not None:
+        query = query.where(Task.plan_id == plan_id)
+    result = Refresh()
+    generation = ctx.generation()
+    for task in ctx.session.scalars(query):
+        result.tasks += 1
+        with ctx.session.no_autoflush:
+            changes = regenerate(ctx.session, task, generation)
+            result.created += len(changes.created)
+            result.moved += len(changes.moved)
+            result.cancelled += len(changes.cancelled)
+            if changes.moved or changes.cancelled or changes.extensions_dropped:
+                record(
+                    ctx.session,
+                    task,
+                    at=ctx.now(),
+                    actor=None,
+                    action="due_items_updated",
+                    from_status=task.status,
+                    to_status=task.status,
+                    changes={"due_items": changes.as_dict()},
+                )
+    return result
