@@ -39,7 +39,3 @@ class FixedClock:
 def local_date(instant: datetime) -> date:
     """The calendar day in Vietnam of an aware instant."""
     return instant.astimezone(LOCAL_TZ).date()
-
-
-def today(clock: Clock) -> date:
-    return local_date(clock.now())

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.errors import Conflict, NhiemvuError
+from workflow.errors import Conflict
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -50,7 +50,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a power cut loses no commit
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -95,16 +95,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def flush_or_conflict(session: Session) -> None:
-    """Flush now so that a lost race is reported before any further work is done."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            "someone else changed this task at the same time; reload it and try again"
-        ) from None
-
-
-__all__ = ["Database", "NhiemvuError", "create_engine", "flush_or_conflict"]

@@ -24,6 +24,7 @@ it was granted against a date that no longer holds, and the history records that
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,11 +33,10 @@ from sqlalchemy.orm import Session
 
 from workflow.models import DueItem, Task
 from workflow.regime import ReportingRegime, period_end, period_key
-from workflow.timing import Frequency, TimingKind
+from workflow.timing import Frequency, Timing, TimingKind
 from workflow.workdays import WorkingCalendar
 
 DEADLINE_KEY = "deadline"
-ACTIVE_STATES = ("in_progress", "reported")
 _NO_ITEMS_STATES = ("draft", "waiting", "cancelled", "superseded")
 
 
@@ -103,7 +103,7 @@ def _deadline(task: Task, generation: Generation) -> date | None:
     return None
 
 
-def _occurrences(timing, start: date, end: date):
+def _occurrences(timing: Timing, start: date, end: date) -> Iterator[tuple[str, date]]:
     """(key, nominal date) of each period of a recurring timing with nominal date in range."""
     frequency: Frequency = timing.frequency
     months = {

@@ -20,7 +20,7 @@ import csv
 import io
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from sqlalchemy.orm import Session
 
 from workflow.context import Context
 from workflow.due import regenerate
@@ -109,7 +112,7 @@ _ROMAN = re.compile(r"^[IVXLC]+\.?$", re.IGNORECASE)
 _ARABIC = re.compile(r"^\d+(\.\d+)*\.?$")
 _COMPARATOR = re.compile(r"^(≥|>=|>|≤|<=|<|=)?\s*([0-9]+(?:[.,][0-9]+)?)\s*%?$")
 _YEAR_IN_TITLE = re.compile(r"\b(19|20|21)(\d\d)\b")
-_LARGE = 200
+LARGE_IMPORT = 200  # rows from which the CLI shows a progress bar
 
 
 @dataclass
@@ -210,9 +213,7 @@ def _csv(path: Path) -> Table:
     return Table(path.name, rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
 
 
-def _open_workbook(path: Path):
-    from openpyxl import load_workbook
-
+def _open_workbook(path: Path) -> Workbook:
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -231,7 +232,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _sheet_table(source: str, sheet) -> Table:
+def _sheet_table(source: str, sheet: Any) -> Table:  # a read-only openpyxl worksheet
     rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not rows:
         raise InvalidInput(f"{source}: sheet {sheet.title!r} is empty")
@@ -323,7 +324,9 @@ def _cell_text(text: str, multiline: bool) -> str:
     return "\n".join(line for line in (clean(x) for x in str(text).splitlines()) if line)
 
 
-def _rows(table: Table, columns: dict[str, int], kind: str, problems: list[str]):
+def _rows(
+    table: Table, columns: dict[str, int], kind: str, problems: list[str]
+) -> Iterator[tuple[int, dict[str, str] | None, Any]]:
     """Yield (row number, values, section) for each item row, following section rows."""
     section: tuple[str, str] | None = None
     for row_number, cells in table.rows:
@@ -699,7 +702,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def _apply_sections(
-    session, plan: Plan, sections: dict[tuple[str, str], tuple[int, str]]
+    session: Session, plan: Plan, sections: dict[tuple[str, str], tuple[int, str]]
 ) -> dict[tuple[str, str], Section]:
     existing = {(s.kind, s.number): s for s in plan.sections}
     for (kind, number), (_, title) in sections.items():
@@ -718,7 +721,9 @@ def _apply_sections(
     return existing
 
 
-def _sync_links(links: list, lead: list[Unit], cooperating: list[Unit], factory) -> None:
+def _sync_links(
+    links: list, lead: list[Unit], cooperating: list[Unit], factory: type[TaskUnit | IndicatorUnit]
+) -> None:
     """Make a task's or indicator's unit links match, updating rows in place.
 
     Links are keyed by unit; replacing the collection wholesale would insert a row before
@@ -820,7 +825,7 @@ def _apply_task(
         result.updated += 1
 
 
-def _apply_indicator(session, plan: Plan, row: _Row, sections: dict) -> None:
+def _apply_indicator(session: Session, plan: Plan, row: _Row, sections: dict) -> None:
     indicator = session.scalar(
         sa.select(Indicator).where(Indicator.plan_id == plan.id, Indicator.ref == row.ref)
     )
@@ -867,6 +872,3 @@ def plan_source_for_table(ctx: Context, plan_ref: str, table: Table) -> PlanSour
 
 def count_rows(source: PlanSource) -> int:
     return sum(len(t.rows) for t in (source.tasks, source.indicators) if t is not None)
-
-
-LARGE_IMPORT = _LARGE

@@ -9,9 +9,10 @@ skip it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from transitions import Machine, MachineError
+from transitions import EventData, Machine, MachineError
 
 from workflow.errors import IllegalTransition
 from workflow.models import Task, User
@@ -21,8 +22,8 @@ OPEN_STATES = ["draft", "waiting", "in_progress", "reported"]
 STATES = [*OPEN_STATES, "closed", "cancelled", "superseded"]
 
 
-def _flag(name: str):
-    def condition(event) -> bool:
+def _flag(name: str) -> Callable[[EventData], bool]:
+    def condition(event: EventData) -> bool:
         return bool(event.kwargs.get(name))
 
     condition.__name__ = name

@@ -388,7 +388,8 @@ class Indicator(Timestamped, Base):
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "ref"),
         sa.CheckConstraint(
-            "comparator IS NULL OR comparator IN ('≥', '>', '≤', '<', '=')", name="comparator"
+            f"comparator IS NULL OR comparator IN ({', '.join(repr(c) for c in COMPARATORS)})",
+            name="comparator",
         ),
     )
 
