@@ -474,3 +474,24 @@ def test_a_timing_correction_must_be_readable_and_suit_the_state(
     with engine.context() as ctx:
         task = task_by_ref(ctx, "test-plan", ref)
         assert (task.timing_raw, task.status, task.version) == before
+
+
+def test_a_period_owed_twice_must_be_named_with_its_kind(make_plan, engine):
+    make_plan([["1", "Tổng kết năm", "Văn phòng Sở", "", "Hằng năm"]])  # occurrence and report 2026
+    with pytest.raises(InvalidInput, match=r"ambiguous: say report:2026, occurrence:2026"):
+        report(engine, "1", "vps.head", 100, period="2026")
+    report(engine, "1", "vps.head", 100, period="occurrence:2026")
+    with engine.context() as ctx:
+        found = items(ctx, task_by_ref(ctx, "test-plan", "1"))
+        assert found["occurrence", "2026"].status == "satisfied"
+        assert found["report", "2026"].status == "open"
+
+
+def test_cancelling_a_task_closes_its_waiting_extension_requests(make_plan, engine):
+    make_plan(FIXED)
+    request_id = _grant_extension(engine, "I.1", date(2027, 6, 30))
+    with engine.context() as ctx:
+        svc.cancel_task(ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "I.1"), "Bỏ")
+    with engine.context() as ctx:
+        request = ctx.session.get(svc.ExtensionRequest, request_id)
+        assert (request.status, request.decision_note) == ("refused", "Nhiệm vụ đã hủy: Bỏ")

@@ -319,6 +319,9 @@ NOT_READ = [
     None,
     "",
     "   ",
+    # "when needed": nothing is awaited that could ever release the task
+    "Khi cần thiết",
+    "khi can thiet",
     "\n\t",
     ".",
     # impossible dates are never clamped

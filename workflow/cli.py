@@ -11,7 +11,7 @@ import json
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,18 @@ from workflow.config import load_settings
 from workflow.context import Context, Engine
 from workflow.db import sqlite_file
 from workflow.errors import InvalidInput, NhiemvuError, NotFound
-from workflow.models import ROLES, DueItem, Report, Task, TaskEvent, User
-from workflow.queries import ALL_KINDS, DEADLINE_KINDS, DueRow, overdue, summary, upcoming
+from workflow.models import ROLES, Report, User
+from workflow.queries import (
+    ALL_KINDS,
+    DEADLINE_KINDS,
+    DueRow,
+    overdue,
+    pending_report_id,
+    plans_with_task_counts,
+    summary,
+    task_detail,
+    upcoming,
+)
 from workflow.regime import describe_period
 from workflow.text import clean
 
@@ -238,16 +248,11 @@ def plan() -> None:
 @plan.command("list")
 @pass_state
 def plan_list(state: State) -> None:
-    from workflow.models import Plan
-
     with state.engine().context(write=False) as ctx:
-        plans = ctx.session.scalars(sa.select(Plan).order_by(Plan.id)).all()
-        counts = dict(
-            ctx.session.execute(
-                sa.select(Task.plan_id, sa.func.count()).group_by(Task.plan_id)
-            ).all()
-        )
-        rows = [[p.code, p.number, p.status, str(counts.get(p.id, 0)), p.title[:60]] for p in plans]
+        rows = [
+            [p.code, p.number, p.status, str(count), p.title[:60]]
+            for p, count in plans_with_task_counts(ctx.session)
+        ]
     click.echo(_table(["code", "number", "status", "tasks", "title"], rows))
 
 
@@ -480,13 +485,13 @@ def task() -> None:
 @pass_state
 def task_show(state: State, task_id: int, as_of: date | None) -> None:
     """Everything about one task: timing, units, due items, reports and history."""
-    from workflow.classify import due_class
     from workflow.lifecycle import allowed_events
     from workflow.tasks import get_task
 
     with state.engine().context(write=False) as ctx:
         as_of = as_of or ctx.today()
-        t = get_task(ctx, task_id)
+        detail = task_detail(ctx.session, get_task(ctx, task_id), as_of)
+        t = detail.task
         timing = t.timing
         parsed = timing.kind.value + "".join(
             f", {k} {v}"
@@ -498,7 +503,7 @@ def task_show(state: State, task_id: int, as_of: date | None) -> None:
             if v
         )
         lines = [
-            f"task {t.id}  {t.plan.number}  {t.ref}  [{t.status}]  version {t.version}",
+            f"task {t.id}  {t.plan.code} ({t.plan.number})  {t.ref}  [{t.status}]  version {t.version}",
             f"  {t.name}",
             f"  lead:        {'; '.join(u.name for u in t.lead_units)}   (as written: {t.lead_units_text})",
             f"  cooperating: {'; '.join(u.name for u in t.cooperating_units) or '-'}",
@@ -508,56 +513,41 @@ def task_show(state: State, task_id: int, as_of: date | None) -> None:
             f"  allowed:     {', '.join(allowed_events(t)) or '-'}",
             f"due items (as of {as_of}):",
         ]
-        klass = due_class(as_of)
-        items = ctx.session.execute(
-            sa.select(DueItem, klass)
-            .where(DueItem.task_id == t.id)
-            .order_by(DueItem.due_date, DueItem.id)
-        )
-        for item, item_class in items:
+        for item, item_class in detail.due_items:
             extra = f" (nominal {item.nominal_date})" if item.nominal_date != item.due_date else ""
-            label = (
-                "deadline"
-                if item.kind == "deadline"
-                else f"{item.kind} {describe_period(item.period_key)}"
+            label = f"{item.kind} {describe_period(item.period_key)}"
+            if item.kind == "deadline":
+                label = "deadline"
+            lines.append(
+                f"  {item.due_date}{extra}  {label:<34} {item.status:<9} {item_class or 'cancelled'}"
             )
-            shown = item.status if item.status == "cancelled" else item_class
-            lines.append(f"  {item.due_date}{extra}  {label:<34} {item.status:<9} {shown}")
-        reports = ctx.session.scalars(
-            sa.select(Report).where(Report.task_id == t.id).order_by(Report.id)
-        )
         lines.append("reports:")
         lines += [
-            f"  #{r.id} {r.submitted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} {r.progress}% {r.status}: {r.text[:70]}"
-            for r in reports
+            f"  #{r.id} {_local(r.submitted_at)} {r.progress}% {r.status}: {r.text[:70]}"
+            for r in detail.reports
         ]
         lines.append("history:")
-        events = ctx.session.scalars(
-            sa.select(TaskEvent)
-            .where(TaskEvent.task_id == t.id)
-            .order_by(TaskEvent.at, TaskEvent.id)
-        )
-        for e in events:
+        for e in detail.history:
             move = (
                 f" {e.from_status or '-'} → {e.to_status}" if e.from_status != e.to_status else ""
             )
             who = e.actor.username if e.actor else "system"
-            lines.append(
-                f"  {e.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} {who:<16} {e.action}{move}"
-                + (f": {e.note[:70]}" if e.note else "")
-            )
+            note = f": {e.note[:70]}" if e.note else ""
+            lines.append(f"  {_local(e.at)} {who:<16} {e.action}{move}{note}")
     click.echo("\n".join(lines))
 
 
-def _pending_report(ctx: Context, task_id: int) -> int:
-    report_id = ctx.session.scalar(
-        sa.select(Report.id)
-        .where(Report.task_id == task_id, Report.status == "submitted")
-        .order_by(Report.id)
-        .limit(1)
-    )
+def _local(instant: datetime) -> str:
+    return f"{instant.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+
+
+def _report_to_review(ctx: Context, task_id: int, report_id: int | None) -> int:
     if report_id is None:
-        raise InvalidInput(f"task {task_id} has no report waiting for review")
+        report_id = pending_report_id(ctx.session, task_id)
+        if report_id is None:
+            raise InvalidInput(f"task {task_id} has no report waiting for review")
+    elif ctx.session.scalar(sa.select(Report.task_id).where(Report.id == report_id)) != task_id:
+        raise InvalidInput(f"report {report_id} is not a report of task {task_id}")
     return report_id
 
 
@@ -570,7 +560,12 @@ def _pending_report(ctx: Context, task_id: int) -> int:
 @click.option("--note", default="", help="Report text, or the reason (return, reopen, cancel).")
 @click.option("--progress", type=click.IntRange(0, 100), help="Progress in percent (report).")
 @click.option(
-    "--period", help="Period key the report is for, e.g. 2026-11 (default: the earliest open)."
+    "--period",
+    help="Period the report is for: 2026-11, deadline, or occurrence:2026 "
+    "(default: the earliest open reporting period).",
+)
+@click.option(
+    "--report", "report", type=int, help="Report to accept or return (default: the oldest waiting)."
 )
 @click.option(
     "--version", "expected_version", type=int, help="Refuse if the task changed since this version."
@@ -584,6 +579,7 @@ def task_fire(
     note: str,
     progress: int | None,
     period: str | None,
+    report: int | None,
     expected_version: int | None,
 ) -> None:
     """Fire a lifecycle transition on a task as a given user."""
@@ -607,9 +603,11 @@ def task_fire(
                 expected_version=expected_version,
             )
         elif event == "accept":
-            svc.accept_report(ctx, actor, _pending_report(ctx, task_id), note, expected_version)
+            report_id = _report_to_review(ctx, task_id, report)
+            svc.accept_report(ctx, actor, report_id, note, expected_version)
         elif event == "return":
-            svc.return_report(ctx, actor, _pending_report(ctx, task_id), note, expected_version)
+            report_id = _report_to_review(ctx, task_id, report)
+            svc.return_report(ctx, actor, report_id, note, expected_version)
         elif event == "reopen":
             svc.reopen_task(ctx, actor, t, note, expected_version)
         else:

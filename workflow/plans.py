@@ -27,7 +27,7 @@ from workflow.history import record
 from workflow.lifecycle import OPEN_STATES
 from workflow.models import Plan, Task, User
 from workflow.permissions import Action, require, require_organisation
-from workflow.tasks import apply_transition
+from workflow.tasks import apply_transition, close_pending_requests
 
 
 def find_plan(ctx: Context, ref: str) -> Plan:
@@ -67,6 +67,8 @@ def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) ->
             note = f"không chuyển sang {new_plan.number}"
             lines.append(f"{task.ref} ended: {new_plan.number} does not repeat it")
 
+        closed = close_pending_requests(ctx, task, actor, f"Kế hoạch {new_plan.number} thay thế")
+
         def link(task=task, successor=successor) -> None:
             task.superseded_by = successor
             if successor is not None:
@@ -88,7 +90,11 @@ def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) ->
             "supersede",
             actor,
             note=note,
-            changes={"plan": new_plan.number, "successor": successor.ref if successor else None},
+            changes={
+                "plan": new_plan.number,
+                "successor": successor.ref if successor else None,
+                "extension_requests_closed": closed,
+            },
             before_regenerate=link,
         )
     return lines

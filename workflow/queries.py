@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
-from workflow.models import DueItem, Plan, Task, TaskUnit, Unit
+from workflow.models import DueItem, Plan, Report, Task, TaskEvent, TaskUnit, Unit
 
 DEADLINE_KINDS = ("deadline", "occurrence")
 ALL_KINDS = ("deadline", "occurrence", "report")
@@ -25,6 +25,7 @@ ALL_KINDS = ("deadline", "occurrence", "report")
 class DueRow:
     task_id: int
     plan: str
+    plan_code: str
     task_ref: str
     task: str
     lead_units: list[str]
@@ -47,7 +48,9 @@ class DueRow:
 
 def _base(kinds: Sequence[str], unit_id: int | None, plan_id: int | None) -> sa.Select:
     query = (
-        sa.select(DueItem, Task.ref, Task.name, Task.status, Task.timing_raw, Plan.number)
+        sa.select(
+            DueItem, Task.ref, Task.name, Task.status, Task.timing_raw, Plan.number, Plan.code
+        )
         .join(Task, DueItem.task_id == Task.id)
         .join(Plan, Task.plan_id == Plan.id)
         .where(DueItem.kind.in_(kinds))
@@ -85,6 +88,7 @@ def _rows(session: Session, query: sa.Select, as_of: date) -> list[DueRow]:
         DueRow(
             task_id=item.task_id,
             plan=plan_number,
+            plan_code=plan_code,
             task_ref=ref,
             task=name,
             lead_units=leads.get(item.task_id, []),
@@ -98,7 +102,7 @@ def _rows(session: Session, query: sa.Select, as_of: date) -> list[DueRow]:
             timing=timing,
             days_overdue=max(0, (as_of - item.due_date).days),
         )
-        for item, ref, name, task_status, timing, plan_number in results
+        for item, ref, name, task_status, timing, plan_number, plan_code in results
     ]
 
 
@@ -160,3 +164,56 @@ def summary(
     for unit_name, name, count in session.execute(query):
         table.setdefault(unit_name, dict.fromkeys(DueClass, 0))[DueClass(name)] = count
     return table
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """One task as its page shows it: due items classified as of a date, reports, history."""
+
+    task: Task
+    due_items: list[tuple[DueItem, DueClass | None]]  # None for a cancelled item
+    reports: list[Report]
+    history: list[TaskEvent]
+
+
+def task_detail(session: Session, task: Task, as_of: date) -> TaskDetail:
+    rows = session.execute(
+        sa.select(DueItem, due_class(as_of))
+        .where(DueItem.task_id == task.id)
+        .order_by(DueItem.due_date, DueItem.id)
+    ).all()
+    reports = session.scalars(
+        sa.select(Report).where(Report.task_id == task.id).order_by(Report.id)
+    )
+    history = session.scalars(
+        sa.select(TaskEvent)
+        .where(TaskEvent.task_id == task.id)
+        .order_by(TaskEvent.at, TaskEvent.id)
+        .options(selectinload(TaskEvent.actor))
+    )
+    return TaskDetail(
+        task=task,
+        due_items=[(i, None if i.status == "cancelled" else DueClass(c)) for i, c in rows],
+        reports=list(reports),
+        history=list(history),
+    )
+
+
+def plans_with_task_counts(session: Session) -> list[tuple[Plan, int]]:
+    counts = sa.select(Task.plan_id, sa.func.count().label("n")).group_by(Task.plan_id).subquery()
+    rows = session.execute(
+        sa.select(Plan, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.plan_id == Plan.id)
+        .order_by(Plan.id)
+    )
+    return [(plan, count) for plan, count in rows]
+
+
+def pending_report_id(session: Session, task_id: int) -> int | None:
+    """The oldest report of a task still waiting for the Office."""
+    return session.scalar(
+        sa.select(Report.id)
+        .where(Report.task_id == task_id, Report.status == "submitted")
+        .order_by(Report.id)
+        .limit(1)
+    )

@@ -216,12 +216,17 @@ def _open_items(ctx: Context, task: Task) -> list[DueItem]:
     )
 
 
-def _named_item(task: Task, items: list[DueItem], period_key: str) -> DueItem:
-    for item in items:
-        if item.period_key == period_key:
-            return item
-    known = ", ".join(i.period_key for i in items[:12]) or "none"
-    raise InvalidInput(f"period {period_key!r}: no open due item of task {task.id} (open: {known})")
+def _named_item(task: Task, items: list[DueItem], period: str) -> DueItem:
+    """The open item ``period`` names: a period key ("2026-11", "deadline"), or kind:key when a
+    recurring task owes both an occurrence and a report for one period ("occurrence:2026")."""
+    kind, _, key = period.rpartition(":")
+    matches = [i for i in items if i.period_key == key and kind in ("", i.kind)]
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(f"{i.kind}:{i.period_key}" for i in (matches or items)[:12]) or "none"
+    if matches:
+        raise InvalidInput(f"period {period!r} of task {task.id} is ambiguous: say {names}")
+    raise InvalidInput(f"period {period!r}: no open due item of task {task.id} (open: {names})")
 
 
 def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
@@ -444,9 +449,26 @@ def reopen_task(
 def cancel_task(
     ctx: Context, actor: User, task: Task, reason: str, expected_version: int | None = None
 ) -> None:
+    """The Office cancels a task with a reason; what it owed, and waiting requests, close."""
     check_version(task, expected_version)
     reason = _required(reason, "reason")
-    apply_transition(ctx, task, "cancel", actor, note=reason)
+    closed = close_pending_requests(ctx, task, actor, f"Nhiệm vụ đã hủy: {reason}")
+    apply_transition(
+        ctx, task, "cancel", actor, note=reason, changes={"extension_requests_closed": closed}
+    )
+
+
+def close_pending_requests(ctx: Context, task: Task, actor: User | None, why: str) -> list[int]:
+    """Refuse, with ``why``, the extension requests of a task that no longer owes anything."""
+    requests = ctx.session.scalars(
+        sa.select(ExtensionRequest).where(
+            ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending"
+        )
+    ).all()
+    for request in requests:
+        request.status, request.decision_note = "refused", why
+        request.decided_at, request.decided_by_id = ctx.now(), actor.id if actor else None
+    return [request.id for request in requests]
 
 
 def change_timing(

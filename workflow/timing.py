@@ -438,8 +438,9 @@ _CONDITIONS: tuple[re.Pattern[str], ...] = tuple(
         # "Theo chỉ đạo (của Trung ương)", "Chờ hướng dẫn (của Bộ)"
         rf"{_CONDITION_LEAD}(?:theo(?: su)?|cho(?: co)?) "
         rf"(?P<document>(?:{_GUIDANCE} )*?{_GUIDANCE}){_ISSUER}",
-        # "Sau khi Thủ tướng Chính phủ ban hành Quyết định", "Sau khi các văn bản ... ban hành"
-        rf"{_CONDITION_LEAD}(?:sau khi|khi){_HAVE} (?P<event>.+)",
+        # "Sau khi Thủ tướng Chính phủ ban hành Quyết định", "Sau khi các văn bản ... ban hành";
+        # not "Khi cần thiết" (when needed): nothing is awaited, so nothing could release it
+        rf"{_CONDITION_LEAD}(?:sau khi|khi){_HAVE} (?!can thiet\b)(?P<event>.+)",
     )
 )
 _CONDITION_START = re.compile(rf"{_CONDITION_LEAD}(?:sau khi|khi|theo|cho) ", _FLAGS)
