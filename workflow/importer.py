@@ -50,7 +50,7 @@ from workflow.models import (
 from workflow.permissions import Action, require, require_organisation
 from workflow.plans import find_plan, supersede_plan
 from workflow.regime import ReportingRegime
-from workflow.tasks import timing_change_problem
+from workflow.tasks import record_change, timing_change_problem
 from workflow.text import clean, fold_key
 from workflow.timing import TimingKind, parse_timing
 from workflow.units import UnitDirectory, UnresolvedName
@@ -684,16 +684,14 @@ def _follow_plan_change(
         with ctx.session.no_autoflush:
             due_changes = regenerate(ctx.session, task, ctx.generation())
             if due_changes:
-                record(
-                    ctx.session,
+                record_change(
+                    ctx,
                     task,
-                    at=ctx.now(),
-                    actor=actor,
-                    action="plan_changed",
-                    from_status=task.status,
-                    to_status=task.status,
+                    actor,
+                    "plan_changed",
                     note=plan.source,
-                    changes={**changes, "due_items": due_changes.as_dict()},
+                    changes=changes,
+                    due_changes=due_changes,
                 )
 
 
@@ -808,19 +806,14 @@ def _apply_task(
         if "timing_raw" in changed:
             task.timing = timing
             due_changes = regenerate(session, task, ctx.generation())
-        payload: dict[str, Any] = {"fields": sorted(changed)}
-        if due_changes:
-            payload["due_items"] = due_changes.as_dict()
-        record(
-            session,
+        record_change(
+            ctx,
             task,
-            at=ctx.now(),
-            actor=actor,
-            action="reimported",
-            from_status=task.status,
-            to_status=task.status,
+            actor,
+            "reimported",
             note=plan.source,
-            changes=payload,
+            changes={"fields": sorted(changed)},
+            due_changes=due_changes,
         )
         result.updated += 1
 

@@ -23,11 +23,10 @@ from sqlalchemy.orm import selectinload
 from workflow.context import Context
 from workflow.due import regenerate
 from workflow.errors import InvalidInput, NotFound
-from workflow.history import record
 from workflow.lifecycle import OPEN_STATES
 from workflow.models import Plan, Task, User
 from workflow.permissions import Action, require, require_organisation
-from workflow.tasks import apply_transition, close_pending_requests
+from workflow.tasks import apply_transition, close_pending_requests, record_change
 
 
 def find_plan(ctx: Context, ref: str) -> Plan:
@@ -72,14 +71,11 @@ def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) ->
         def link(task=task, successor=successor) -> None:
             task.superseded_by = successor
             if successor is not None:
-                record(
-                    ctx.session,
+                record_change(
+                    ctx,
                     successor,
-                    at=ctx.now(),
-                    actor=actor,
-                    action="carried_over",
-                    from_status=successor.status,
-                    to_status=successor.status,
+                    actor,
+                    "carried_over",
                     note=f"tiếp nối {old_plan.number} {task.ref}",
                     changes={"from_task": task.id},
                 )
@@ -133,14 +129,5 @@ def refresh_due_items(ctx: Context, plan_id: int | None = None) -> Refresh:
             result.moved += len(changes.moved)
             result.cancelled += len(changes.cancelled)
             if changes.moved or changes.cancelled or changes.extensions_dropped:
-                record(
-                    ctx.session,
-                    task,
-                    at=ctx.now(),
-                    actor=None,
-                    action="due_items_updated",
-                    from_status=task.status,
-                    to_status=task.status,
-                    changes={"due_items": changes.as_dict()},
-                )
+                record_change(ctx, task, None, "due_items_updated", due_changes=changes)
     return result

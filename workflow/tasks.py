@@ -110,6 +110,20 @@ def _record(
     )
 
 
+def record_change(
+    ctx: Context,
+    task: Task,
+    actor: User | None,
+    action: str,
+    *,
+    note: str = "",
+    changes: dict | None = None,
+    due_changes: DueChanges | None = None,
+) -> None:
+    """History for a change that leaves the task in its state (edits, extensions, due dates)."""
+    _record(ctx, task, actor, action, task.status, task.status, note, changes, due_changes)
+
+
 # --- start, release ----------------------------------------------------------------------------
 
 
@@ -193,7 +207,7 @@ def record_trigger(
     for task in tasks:
         task.trigger_document = document
         if task.status == "draft":
-            _record(ctx, task, actor, "trigger_recorded", "draft", "draft", note)
+            record_change(ctx, task, actor, "trigger_recorded", note=note)
             continue
 
         def release(task: Task = task) -> None:
@@ -501,7 +515,7 @@ def change_timing(
             "to": {"raw": new.raw, "kind": new.kind.value, "deadline": _iso(new.deadline)},
         }
     }
-    _record(ctx, task, actor, "timing_changed", task.status, task.status, "", changes, due_changes)
+    record_change(ctx, task, actor, "timing_changed", changes=changes, due_changes=due_changes)
     return True
 
 
@@ -571,7 +585,7 @@ def request_extension(
     changes = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
     if proposed_date:
         changes["proposed_date"] = proposed_date.isoformat()
-    _record(ctx, task, actor, "extension_requested", task.status, task.status, reason, changes)
+    record_change(ctx, task, actor, "extension_requested", note=reason, changes=changes)
     return request
 
 
@@ -627,5 +641,5 @@ def decide_extension(
     request.status = "granted" if grant else "refused"
     request.decided_at, request.decided_by_id, request.decision_note = ctx.now(), actor.id, note
     action = "extension_granted" if grant else "extension_refused"
-    _record(ctx, task, actor, action, task.status, task.status, note, changes)
+    record_change(ctx, task, actor, action, note=note, changes=changes)
     return request
