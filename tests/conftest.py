@@ -7,6 +7,7 @@ The schema is built by the real migrations; each test starts from empty tables.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -176,3 +177,51 @@ def make_plan(organisation: Engine) -> PlanMaker:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+# --- the web app ---------------------------------------------------------------------------------
+
+PASSWORD = "mat-khau-thu-nghiem"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(PASSWORD)  # once: argon2 is slow on purpose
+
+
+@pytest.fixture
+def app(organisation: Engine, password_hash: str):
+    """The web app on the test database; every demo account's password is PASSWORD."""
+    from web import create_app
+
+    with organisation.context() as ctx:
+        for account in ctx.session.scalars(sa.select(User)):
+            account.password_hash = password_hash
+            account.session_token = uuid.uuid4().hex
+    return create_app({"TESTING": True}, engine=organisation)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on ``path``, as a browser would submit it."""
+    page = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match[1]
+
+
+def post_form(client, path: str, data: dict | None = None, form_page: str | None = None):
+    """Submit a form the way a browser does: token taken from the page that shows it."""
+    token = csrf_token(client, form_page or path)
+    return client.post(path, data={**(data or {}), "csrf_token": token})
+
+
+def sign_in(client, username: str, password: str = PASSWORD):
+    return post_form(client, "/login", {"username": username, "password": password})

@@ -161,12 +161,46 @@ def demo(state: State) -> None:
                 + (f", supersedes {plan.supersedes.number}" if plan.supersedes else "")
             )
         lines += [f"started {count} tasks of {code}" for code, count in result.started.items()]
-        lines.append("accounts (sign-in arrives with the web app):")
+        lines.append(f"demo accounts (password {result.password}):")
         for user in result.users:
             unit = user.unit.code if user.unit else "-"
             lines.append(f"  {user.username:<18} {user.role:<13} {unit}")
     click.echo("\n".join(lines))
     click.echo(f"database {_safe_url(engine.settings.database_url)} ready")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@pass_state
+def serve(state: State, host: str, port: int, threads: int) -> None:
+    """Run the web app with the production WSGI server (waitress)."""
+    import waitress
+
+    from web import create_app
+
+    app = create_app(engine=state.engine())
+    click.echo(f"nhiemvu at http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="nhiemvu")
+
+
+@cli.group()
+def password() -> None:
+    """Passwords of accounts (the operator's way in before anyone can sign in)."""
+
+
+@password.command("set")
+@click.argument("username")
+@click.password_option(prompt="New password", help="Asked for when not given.")
+@pass_state
+def password_set(state: State, username: str, password: str) -> None:
+    """Give an account a new password; its other sessions are signed out."""
+    from workflow.accounts import set_password
+
+    with state.engine().context() as ctx:
+        set_password(ctx, _user(ctx, username), password)
+    click.echo(f"password of {username} changed")
 
 
 # --- import --------------------------------------------------------------------------------------

@@ -55,7 +55,10 @@ class Engine:
     @contextmanager
     def context(self, write: bool = True) -> Iterator[Context]:
         with self.database.unit_of_work(write=write) as session:
-            yield Context(session, self.clock, self.calendar, self.settings, self.rules)
+            yield self.context_for(session)
+
+    def context_for(self, session: Session) -> Context:
+        return Context(session, self.clock, self.calendar, self.settings, self.rules)
 
     def close(self) -> None:
         self.database.dispose()

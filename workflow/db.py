@@ -93,5 +93,9 @@ class Database:
         finally:
             session.close()
 
+    def session(self, write: bool) -> Session:
+        """A bare session for callers that commit themselves (a web request)."""
+        return (self._write_sessions if write else self._read_sessions)()
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from workflow.accounts import set_password
 from workflow.context import Context
 from workflow.errors import NhiemvuError
 from workflow.importer import ImportResult, PlanSource, import_plan, read_source
@@ -24,6 +26,7 @@ SEEDS = DATA / "seeds"
 @dataclass
 class DemoResult:
     organisation: OrganisationResult
+    password: str = ""
     plans: list[ImportResult] = field(default_factory=list)
     started: dict[str, int] = field(default_factory=dict)
     users: list[User] = field(default_factory=list)
@@ -67,4 +70,19 @@ def load_demo(ctx: Context) -> DemoResult:
         if started:
             result.started[plan.code] = len(started)
     result.users = list(ctx.session.scalars(sa.select(User).order_by(User.role, User.username)))
+    result.password = demo_password(ctx.settings.instance_path)
+    for user in result.users:
+        if user.password_hash is None:
+            set_password(ctx, user, result.password)
     return result
+
+
+def demo_password(instance: Path) -> str:
+    """One random password for the demo accounts of this instance, kept in instance/ (never
+    committed) so that every `nhiemvu demo` can print it again."""
+    path = instance / "demo-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"demo-{secrets.token_urlsafe(9)}", encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()

@@ -45,7 +45,7 @@ from workflow.models import (
     TaskUnit,
     Unit,
     User,
-    is_placeholder_number,
+    is_draft_number,
 )
 from workflow.permissions import Action, require, require_organisation
 from workflow.plans import find_plan, supersede_plan
@@ -563,7 +563,7 @@ def _validate_plan(
             issuer = units[0]
         elif units:
             problems.append(f"{where}: issuer {f['issuer']!r} names several units; name one")
-    if f["number"] and not is_placeholder_number(f["number"]):
+    if f["number"] and not is_draft_number(f["number"]):
         holder = ctx.session.scalar(
             sa.select(Plan.code).where(Plan.number == f["number"], Plan.code != f["code"])
         )

@@ -177,6 +177,10 @@ class User(Timestamped, Base):
     role: Mapped[str] = mapped_column(sa.String(16))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # flask-login's id: replaced when the password changes, which signs out other sessions
+    session_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
 
     unit: Mapped[Unit | None] = relationship()
@@ -194,7 +198,7 @@ class Plan(Timestamped, Base):
     """A plan (kế hoạch). Its ``code`` identifies it; its ``number`` is as printed.
 
     A draft's number has a blank ("…/KH-UBND") and several drafts may share it; a complete
-    number is unique (checked on import, see :func:`is_placeholder_number`).
+    number is unique (checked on import, see :func:`is_draft_number`).
     """
 
     __tablename__ = "plans"
@@ -229,7 +233,7 @@ class Plan(Timestamped, Base):
         return f"<Plan {self.number}>"
 
 
-def is_placeholder_number(number: str) -> bool:
+def is_draft_number(number: str) -> bool:
     return "…" in number or "..." in number or number.startswith("/")
 
 

@@ -65,7 +65,7 @@ def _base(kinds: Sequence[str], unit_id: int | None, plan_id: int | None) -> sa.
     return query
 
 
-def _lead_units(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
+def lead_units_by_task(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
     ids = sorted(set(task_ids))
     names: dict[int, list[str]] = defaultdict(list)
     if not ids:
@@ -83,7 +83,7 @@ def _lead_units(session: Session, task_ids: Iterable[int]) -> dict[int, list[str
 
 def _rows(session: Session, query: sa.Select, as_of: date) -> list[DueRow]:
     results = session.execute(query).all()
-    leads = _lead_units(session, (r[0].task_id for r in results))
+    leads = lead_units_by_task(session, (r[0].task_id for r in results))
     return [
         DueRow(
             task_id=item.task_id,
@@ -183,7 +183,14 @@ def task_detail(session: Session, task: Task, as_of: date) -> TaskDetail:
         .order_by(DueItem.due_date, DueItem.id)
     ).all()
     reports = session.scalars(
-        sa.select(Report).where(Report.task_id == task.id).order_by(Report.id)
+        sa.select(Report)
+        .where(Report.task_id == task.id)
+        .order_by(Report.id)
+        .options(
+            selectinload(Report.submitted_by),
+            selectinload(Report.reviewed_by),
+            selectinload(Report.due_items),
+        )
     )
     history = session.scalars(
         sa.select(TaskEvent)

@@ -553,9 +553,11 @@ def request_extension(
     reason: str,
     period_key: str | None = None,
     proposed_date: date | None = None,
+    expected_version: int | None = None,
 ) -> ExtensionRequest:
     """Đề nghị gia hạn: the lead unit asks for more time on one open due item."""
     require(actor, Action.REQUEST_EXTENSION, task)
+    check_version(task, expected_version)
     reason = _required(reason, "reason")
     item = open_due_item(ctx, task, period_key)
     if proposed_date is not None and proposed_date <= item.due_date:

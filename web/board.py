@@ -1,0 +1,182 @@
+"""The overdue board: the four classes per lead unit and per plan as of a date, drill-down to a
+unit's overdue items, an on-time chart and a CSV export of what is shown.
+
+Thin views: counting is :mod:`workflow.board`, the overdue list :func:`workflow.queries.overdue`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from web.auth import me
+from web.work import ctx
+from workflow import board
+from workflow.classify import DueClass
+from workflow.queries import overdue
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+@dataclass(frozen=True)
+class Filters:
+    as_of: date
+    plan_id: int | None
+    unit_id: int | None
+    kind: str
+
+    def args(self, **changes: object) -> dict[str, object]:
+        """Query arguments that keep these filters (for links and the export)."""
+        values = {
+            "as_of": self.as_of.isoformat(),
+            "plan": self.plan_id,
+            "unit": self.unit_id,
+            "kind": self.kind,
+            **changes,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _filters() -> tuple[Filters, list[str]]:
+    """The filters of the query string, and what was wrong with them (in the reader's language)."""
+    problems: list[str] = []
+    as_of = ctx().today()
+    raw = request.args.get("as_of", "").strip()
+    if raw:
+        try:
+            as_of = date.fromisoformat(raw)
+        except ValueError:
+            problems.append(_("“%(value)s” is not a date: use the form YYYY-MM-DD.", value=raw))
+    ids: dict[str, int | None] = {}
+    for name in ("plan", "unit"):
+        value = request.args.get(name, "").strip()
+        ids[name] = None
+        if value:
+            try:
+                ids[name] = int(value)
+            except ValueError:
+                problems.append(_("“%(value)s” is not a valid choice.", value=value))
+    kind = request.args.get("kind", "tasks")
+    if kind not in board.KIND_FILTERS:
+        problems.append(_("“%(value)s” is not a valid choice.", value=kind))
+        kind = "tasks"
+    return Filters(as_of, ids["plan"], ids["unit"], kind), problems
+
+
+def _counts(filters: Filters) -> tuple[list[board.Counts], list[board.Counts]]:
+    session = ctx().session
+    scope = board.organisation_unit_ids(session, me())
+    options = {
+        "plan_id": filters.plan_id,
+        "unit_id": filters.unit_id,
+        "kinds": board.KIND_FILTERS[filters.kind],
+    }
+    return (
+        board.per_unit(session, filters.as_of, scope, **options),
+        board.per_plan(session, filters.as_of, scope, **options),
+    )
+
+
+def _class_labels() -> dict[DueClass, str]:
+    return {
+        DueClass.COMPLETED_ON_TIME: _("Completed on time"),
+        DueClass.COMPLETED_LATE: _("Completed late"),
+        DueClass.NOT_YET_DUE: _("Not yet due"),
+        DueClass.OVERDUE: _("Overdue"),
+    }
+
+
+@bp.route("")
+@login_required
+def home():
+    board.require_board(me())
+    filters, problems = _filters()
+    session = ctx().session
+    scope = board.organisation_unit_ids(session, me())
+    units, plans = ([], []) if problems else _counts(filters)
+    return render_template(
+        "board/home.html",
+        filters=filters,
+        problems=problems,
+        units=units,
+        plans=plans,
+        plan_choices=board.plans_in_scope(session, scope),
+        labels=_class_labels(),
+        classes=list(DueClass),
+    ), (400 if problems else 200)
+
+
+@bp.route("/unit/<int:unit_id>")
+@login_required
+def unit(unit_id: int):
+    board.require_board(me())
+    filters, problems = _filters()
+    session = ctx().session
+    shown = board.unit_for(session, me(), unit_id)
+    rows = (
+        []
+        if problems
+        else overdue(
+            session,
+            filters.as_of,
+            unit_id=unit_id,
+            plan_id=filters.plan_id,
+            kinds=board.KIND_FILTERS[filters.kind],
+        )
+    )
+    return render_template(
+        "board/unit.html", unit=shown, rows=rows, filters=filters, problems=problems
+    ), (400 if problems else 200)
+
+
+def export():
+    """/board.csv: the tables of the board as shown, UTF-8 with a BOM for Excel."""
+    board.require_board(me())
+    filters, problems = _filters()
+    if problems:
+        return Response("\n".join(problems), status=400, mimetype="text/plain")
+    units, plans = _counts(filters)
+    labels = _class_labels()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("As of"), filters.as_of.isoformat()])
+    header = [labels[c] for c in DueClass]
+    writer.writerow(
+        [_("Level"), _("Code"), _("Name"), *header, _("Oldest overdue"), _("Days late")]
+    )
+    for level, rows in ((_("Lead unit"), units), (_("Plan"), plans)):
+        for row in rows:
+            writer.writerow(
+                [
+                    level,
+                    row.code,
+                    row.name,
+                    *(row.classes[c] for c in DueClass),
+                    row.oldest_overdue.isoformat() if row.oldest_overdue else "",
+                    row.days_late,
+                ]
+            )
+    name = f"bang-qua-han-{filters.as_of.isoformat()}.csv"
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
+
+
+# /board.csv sits beside /board, outside the blueprint's prefix: registered on the app.
+bp.record_once(
+    lambda state: state.app.add_url_rule(
+        "/board.csv", endpoint="board_csv", view_func=login_required(export)
+    )
+)

@@ -1,0 +1,435 @@
+"""What the Office screen and the overdue board read: queues, waiting tasks and counts.
+
+Every query is scoped to the reader's organisation (an administrator, or an account without a
+unit, sees every organisation) and runs a fixed number of SQL statements whatever the number
+of rows: aggregation in SQL, lead units for a page of rows in one extra query.
+
+A task belongs to the organisation of its plan's issuer, or of its first lead unit when the plan
+names no issuer — the same rule as :func:`workflow.permissions.can`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from workflow.classify import DueClass, due_class, is_overdue, live_as_of
+from workflow.clock import local_date
+from workflow.errors import NotFound
+from workflow.models import (
+    DueItem,
+    ExtensionRequest,
+    Plan,
+    Report,
+    Task,
+    TaskEvent,
+    TaskUnit,
+    Unit,
+    User,
+)
+from workflow.permissions import Action, require, require_organisation
+from workflow.queries import DEADLINE_KINDS, lead_units_by_task
+from workflow.regime import describe_period
+
+KIND_FILTERS: dict[str, tuple[str, ...]] = {
+    "tasks": DEADLINE_KINDS,
+    "reports": ("report",),
+    "all": ("deadline", "occurrence", "report"),
+}
+
+
+# --- who may read what -----------------------------------------------------------------------
+
+
+def require_office(user: User | None) -> None:
+    """The Office screen is for those who accept reports (the Office, administrators)."""
+    require(user, Action.ACCEPT)
+
+
+def require_board(user: User | None) -> None:
+    """The overdue board is for those who see everything in their organisation."""
+    require(user, Action.VIEW)
+
+
+def organisation_unit_ids(session: Session, user: User) -> list[int] | None:
+    """The ids of every unit in the user's organisation; None when nothing is out of reach."""
+    if user.role == "admin" or user.unit_id is None:
+        return None
+    parent: dict[int, int | None] = {
+        uid: pid for uid, pid in session.execute(sa.select(Unit.id, Unit.parent_id))
+    }
+
+    def root(unit_id: int) -> int:
+        seen = {unit_id}
+        while parent.get(unit_id) is not None and parent[unit_id] not in seen:
+            unit_id = parent[unit_id]
+            seen.add(unit_id)
+        return unit_id
+
+    top = root(user.unit_id)
+    return sorted(uid for uid in parent if root(uid) == top)
+
+
+def in_scope(unit_ids: Sequence[int] | None) -> ColumnElement[bool]:
+    """Tasks (with their Plan joined) of the organisation whose units are ``unit_ids``."""
+    if unit_ids is None:
+        return sa.true()
+    link = aliased(TaskUnit)
+    first_lead = (
+        sa.select(link.unit_id)
+        .where(link.task_id == Task.id, link.role == "lead")
+        .order_by(link.position)
+        .limit(1)
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    return sa.or_(
+        Plan.issuer_unit_id.in_(unit_ids),
+        sa.and_(Plan.issuer_unit_id.is_(None), first_lead.in_(unit_ids)),
+    )
+
+
+def _led_by(unit_id: int) -> ColumnElement[bool]:
+    return Task.id.in_(
+        sa.select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id, TaskUnit.role == "lead")
+    )
+
+
+class days_between(FunctionElement):
+    """Whole days from ``start`` to ``end`` (dates), on SQLite and PostgreSQL."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between(element: days_between, compiler, **kw) -> str:
+    end, start = list(element.clauses)
+    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler, **kw) -> str:
+    end, start = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(end, **kw)}) - "
+        f"julianday({compiler.process(start, **kw)}) AS INTEGER)"
+    )
+
+
+# --- the Office screen -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedReport:
+    report: Report
+    task: Task
+    plan_code: str
+    lead_units: list[str]
+    periods: list[str | None]  # None: the task's completion deadline
+
+
+def acceptance_queue(session: Session, unit_ids: Sequence[int] | None) -> list[QueuedReport]:
+    """Reports waiting for the Office, the oldest first."""
+    reports = (
+        session.scalars(
+            sa.select(Report)
+            .join(Report.task)
+            .join(Task.plan)
+            .where(Report.status == "submitted", in_scope(unit_ids))
+            .options(
+                contains_eager(Report.task).contains_eager(Task.plan),
+                selectinload(Report.due_items),
+                joinedload(Report.submitted_by),
+            )
+            .order_by(Report.submitted_at, Report.id)
+        )
+        .unique()
+        .all()
+    )
+    leads = lead_units_by_task(session, (r.task_id for r in reports))
+    return [
+        QueuedReport(
+            report=r,
+            task=r.task,
+            plan_code=r.task.plan.code,
+            lead_units=leads.get(r.task_id, []),
+            periods=[
+                None if d.kind == "deadline" else describe_period(d.period_key) for d in r.due_items
+            ],
+        )
+        for r in reports
+    ]
+
+
+@dataclass(frozen=True)
+class PendingExtension:
+    request: ExtensionRequest
+    task: Task
+    item: DueItem
+    plan_code: str
+    lead_units: list[str]
+    period: str | None  # None: the task's completion deadline
+
+
+def pending_extensions(session: Session, unit_ids: Sequence[int] | None) -> list[PendingExtension]:
+    """Extension requests waiting for a decision, the oldest first."""
+    requests = (
+        session.scalars(
+            sa.select(ExtensionRequest)
+            .join(ExtensionRequest.task)
+            .join(Task.plan)
+            .join(ExtensionRequest.due_item)
+            .where(ExtensionRequest.status == "pending", in_scope(unit_ids))
+            .options(
+                contains_eager(ExtensionRequest.task).contains_eager(Task.plan),
+                contains_eager(ExtensionRequest.due_item),
+                joinedload(ExtensionRequest.requested_by),
+            )
+            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+        )
+        .unique()
+        .all()
+    )
+    leads = lead_units_by_task(session, (r.task_id for r in requests))
+    return [
+        PendingExtension(
+            request=r,
+            task=r.task,
+            item=r.due_item,
+            plan_code=r.task.plan.code,
+            lead_units=leads.get(r.task_id, []),
+            period=None
+            if r.due_item.kind == "deadline"
+            else describe_period(r.due_item.period_key),
+        )
+        for r in requests
+    ]
+
+
+@dataclass(frozen=True)
+class WaitingTask:
+    task: Task
+    plan_code: str
+    lead_units: list[str]
+    trigger: str
+    since: date | None
+    days_waited: int | None
+
+
+def waiting_days(started: datetime | None, plan_issued_on: date | None, today: date) -> tuple:
+    """(since, days waited): from the day the task was started (Vietnam time), or from the
+    plan's issue date when it has no start in its history; (None, None) when neither is known."""
+    since = local_date(started) if started is not None else plan_issued_on
+    if since is None:
+        return None, None
+    return since, max(0, (today - since).days)
+
+
+def waiting_tasks(
+    session: Session, unit_ids: Sequence[int] | None, today: date
+) -> list[WaitingTask]:
+    """Tasks waiting for their guidance document, the longest waiting first."""
+    started = (
+        sa.select(TaskEvent.task_id, sa.func.max(TaskEvent.at).label("at"))
+        .where(TaskEvent.action == "start")
+        .group_by(TaskEvent.task_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(Task, started.c.at)
+        .join(Task.plan)
+        .outerjoin(started, started.c.task_id == Task.id)
+        .where(Task.status == "waiting", in_scope(unit_ids))
+        .options(contains_eager(Task.plan))
+        .order_by(Plan.id, Task.position)
+    ).all()
+    leads = lead_units_by_task(session, (task.id for task, _ in rows))
+    result = []
+    for task, at in rows:
+        if at is not None and at.tzinfo is None:  # stored in UTC
+            at = at.replace(tzinfo=UTC)
+        since, days = waiting_days(at, task.plan.issued_on, today)
+        result.append(
+            WaitingTask(
+                task=task,
+                plan_code=task.plan.code,
+                lead_units=leads.get(task.id, []),
+                trigger=task.timing_trigger or task.timing_raw,
+                since=since,
+                days_waited=days,
+            )
+        )
+    result.sort(key=lambda w: -(w.days_waited or 0))
+    return result
+
+
+@dataclass(frozen=True)
+class MissingReports:
+    unit_id: int
+    unit: str
+    count: int
+    oldest: date
+
+
+def missing_reports(
+    session: Session, unit_ids: Sequence[int] | None, today: date
+) -> list[MissingReports]:
+    """Periodic reports overdue as of ``today``, counted per lead unit (most missing first)."""
+    query = (
+        sa.select(Unit.id, Unit.name, sa.func.count(DueItem.id), sa.func.min(DueItem.due_date))
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(TaskUnit, sa.and_(TaskUnit.task_id == Task.id, TaskUnit.role == "lead"))
+        .join(Unit, TaskUnit.unit_id == Unit.id)
+        .where(DueItem.kind == "report", is_overdue(today), in_scope(unit_ids))
+        .group_by(Unit.id, Unit.name)
+        .order_by(sa.func.count(DueItem.id).desc(), Unit.name)
+    )
+    return [MissingReports(*row) for row in session.execute(query)]
+
+
+# --- the overdue board -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The four classes for one unit or plan, and what leadership asks of the overdue ones."""
+
+    key: int
+    name: str
+    code: str
+    completed_on_time: int
+    completed_late: int
+    not_yet_due: int
+    overdue: int
+    oldest_overdue: date | None
+    days_late: int
+
+    @property
+    def total(self) -> int:
+        return self.completed_on_time + self.completed_late + self.not_yet_due + self.overdue
+
+    @property
+    def classes(self) -> dict[DueClass, int]:
+        return {c: getattr(self, c.value) for c in DueClass}
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Share of what has fallen due that was done on time; None when nothing has."""
+        due = self.completed_on_time + self.completed_late + self.overdue
+        return self.completed_on_time / due if due else None
+
+
+def _class_columns(as_of: date) -> list:
+    klass = due_class(as_of)
+    counted = [
+        sa.func.coalesce(sa.func.sum(sa.case((klass == c.value, 1), else_=0)), 0) for c in DueClass
+    ]
+    late = is_overdue(as_of)
+    return [
+        *counted,
+        sa.func.min(sa.case((late, DueItem.due_date))),
+        sa.func.coalesce(
+            sa.func.sum(
+                sa.case((late, days_between(sa.literal(as_of, sa.Date), DueItem.due_date)))
+            ),
+            0,
+        ),
+    ]
+
+
+def _counts(row: Sequence) -> Counts:
+    key, name, code, *classes, oldest, days = row
+    by_class = dict(zip((c.value for c in DueClass), (int(n) for n in classes), strict=True))
+    return Counts(key, name, code, **by_class, oldest_overdue=oldest, days_late=int(days or 0))
+
+
+def _filtered(
+    query: sa.Select,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    plan_id: int | None,
+    unit_id: int | None,
+    kinds: Sequence[str],
+) -> sa.Select:
+    query = query.where(DueItem.kind.in_(kinds), live_as_of(as_of), in_scope(unit_ids))
+    if plan_id is not None:
+        query = query.where(Task.plan_id == plan_id)
+    if unit_id is not None:
+        query = query.where(_led_by(unit_id))
+    return query
+
+
+def per_unit(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    *,
+    plan_id: int | None = None,
+    unit_id: int | None = None,
+    kinds: Sequence[str] = DEADLINE_KINDS,
+) -> list[Counts]:
+    """The four classes per lead unit as of ``as_of`` (an item with two leads counts for both),
+    with each unit's overdue count, oldest overdue date and total days late."""
+    query = (
+        sa.select(Unit.id, Unit.name, Unit.code, *_class_columns(as_of))
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .join(TaskUnit, sa.and_(TaskUnit.task_id == Task.id, TaskUnit.role == "lead"))
+        .join(Unit, TaskUnit.unit_id == Unit.id)
+        .group_by(Unit.id, Unit.name, Unit.code)
+        .order_by(Unit.name, Unit.id)
+    )
+    query = _filtered(query, as_of, unit_ids, plan_id, None, kinds)
+    if unit_id is not None:
+        query = query.where(Unit.id == unit_id)
+    return [_counts(row) for row in session.execute(query)]
+
+
+def per_plan(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    *,
+    plan_id: int | None = None,
+    unit_id: int | None = None,
+    kinds: Sequence[str] = DEADLINE_KINDS,
+) -> list[Counts]:
+    """The four classes per plan as of ``as_of`` (each due item counted once)."""
+    query = (
+        sa.select(Plan.id, Plan.number, Plan.code, *_class_columns(as_of))
+        .select_from(DueItem)
+        .join(Task, DueItem.task_id == Task.id)
+        .join(Plan, Task.plan_id == Plan.id)
+        .group_by(Plan.id, Plan.number, Plan.code)
+        .order_by(Plan.id)
+    )
+    query = _filtered(query, as_of, unit_ids, plan_id, unit_id, kinds)
+    return [_counts(row) for row in session.execute(query)]
+
+
+def plans_in_scope(session: Session, unit_ids: Sequence[int] | None) -> list[Plan]:
+    """The plans a reader may filter the board by."""
+    query = sa.select(Plan).order_by(Plan.id)
+    if unit_ids is not None:
+        query = query.where(Plan.issuer_unit_id.in_(unit_ids) | Plan.issuer_unit_id.is_(None))
+    return list(session.scalars(query))
+
+
+def unit_for(session: Session, user: User, unit_id: int) -> Unit:
+    """A unit the board may drill into: it exists and belongs to the user's organisation."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} does not exist")
+    require_organisation(user, unit, "read the board of this unit")
+    return unit
