@@ -8,8 +8,6 @@ user may take on it now (permission contract and state machine together), so vie
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -19,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import NotFound
 from workflow.lifecycle import allowed_events
-from workflow.models import DueItem, Plan, Report, Task, TaskUnit, Unit, User
+from workflow.models import DueItem, Plan, Report, Task, TaskUnit, User
 from workflow.permissions import Action, can
-from workflow.queries import TaskDetail, task_detail
+from workflow.queries import TaskDetail, lead_units_by_task, task_detail
 
 SOON_DAYS = 7
 FINISHED_STATES = ("closed", "cancelled", "superseded")
@@ -106,22 +104,6 @@ def _next_open_items(session: Session, task_ids: list[int]) -> dict[int, DueItem
     return {item.task_id: item for item in items}
 
 
-def _lead_names(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
-    ids = sorted(set(task_ids))
-    names: dict[int, list[str]] = defaultdict(list)
-    if not ids:
-        return names
-    rows = session.execute(
-        sa.select(TaskUnit.task_id, Unit.name)
-        .join(Unit, TaskUnit.unit_id == Unit.id)
-        .where(TaskUnit.task_id.in_(ids), TaskUnit.role == "lead")
-        .order_by(TaskUnit.task_id, TaskUnit.position)
-    )
-    for task_id, name in rows:
-        names[task_id].append(name)
-    return names
-
-
 def _sort_key(row: UnitTaskRow) -> tuple:
     return (row.next_due is None, row.next_due or date.min, row.plan_code, row.ref)
 
@@ -151,7 +133,7 @@ def unit_overview(session: Session, unit_id: int | None, today: date) -> UnitOve
     ).all()
     ids = [r.id for r in rows]
     upcoming = _next_open_items(session, ids)
-    leads = _lead_names(session, ids)
+    leads = lead_units_by_task(session, ids)
     for r in rows:
         item = upcoming.get(r.id)
         row = UnitTaskRow(
