@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, url_for
-from flask_login import login_required
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
 from web.auth import me
-from workflow.permissions import UNIT_ROLES
+from workflow.permissions import UNIT_ROLES, Action, can
 
 bp = Blueprint("pages", __name__)
 HOME_BY_ROLE = {"office": "office.home", "leadership": "board.home", "admin": "board.home"}
@@ -20,7 +21,26 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, office, tasks, unit
+    from web import board, office, plans, tasks, unit
 
-    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp):
+    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp):
         app.register_blueprint(blueprint)
+    app.context_processor(_navigation)
+
+
+def _navigation() -> dict:
+    """The screens the signed-in person may open, from the engine's permission contract."""
+    if not current_user.is_authenticated:
+        return {"screens": []}
+    user = me()
+    screens = [
+        (
+            "unit.home",
+            _l("My unit"),
+            user.unit_id is not None and user.role in UNIT_ROLES | {"office"},
+        ),
+        ("office.home", _l("Office"), can(user, Action.ACCEPT)),
+        ("board.home", _l("Overdue board"), can(user, Action.VIEW)),
+        ("plans.home", _l("Plans"), can(user, Action.VIEW)),
+    ]
+    return {"screens": [(endpoint, label) for endpoint, label, allowed in screens if allowed]}

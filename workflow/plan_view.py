@@ -1,0 +1,94 @@
+"""Plans as the Office reads them: the list of an organisation's plans, and one plan laid out
+like its appendix — sections in order, each task with its STT, units, timing as written and as
+read, and state — in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.board import organisation_unit_ids
+from workflow.errors import NotFound
+from workflow.models import Indicator, Plan, Section, Task, TaskUnit, User
+from workflow.permissions import Action, require, require_organisation
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan: Plan
+    states: Counter[str]
+
+    @property
+    def tasks(self) -> int:
+        return sum(self.states.values())
+
+
+@dataclass(frozen=True)
+class AppendixSection:
+    section: Section | None  # None: tasks listed before any section row
+    tasks: list[Task]
+
+
+@dataclass(frozen=True)
+class PlanAppendix:
+    plan: Plan
+    superseded_by: Plan | None
+    sections: list[AppendixSection]
+    indicators: list[Indicator]
+
+
+def plans_for(session: Session, user: User) -> list[PlanSummary]:
+    """The plans of the user's organisation (every plan for an administrator), newest first."""
+    require(user, Action.VIEW)
+    query = sa.select(Plan).order_by(Plan.issued_on.desc().nulls_last(), Plan.id.desc())
+    unit_ids = organisation_unit_ids(session, user)
+    if unit_ids is not None:
+        query = query.where(
+            sa.or_(Plan.issuer_unit_id.in_(unit_ids), Plan.issuer_unit_id.is_(None))
+        )
+    plans = session.scalars(query).all()
+    counts: dict[int, Counter[str]] = {plan.id: Counter() for plan in plans}
+    rows = session.execute(
+        sa.select(Task.plan_id, Task.status, sa.func.count())
+        .where(Task.plan_id.in_(list(counts)))
+        .group_by(Task.plan_id, Task.status)
+    )
+    for plan_id, status, count in rows:
+        counts[plan_id][status] = count
+    return [PlanSummary(plan, counts[plan.id]) for plan in plans]
+
+
+def plan_appendix(session: Session, user: User, code: str) -> PlanAppendix:
+    plan = session.scalar(
+        sa.select(Plan).where(Plan.code == code).options(selectinload(Plan.sections))
+    )
+    if plan is None:
+        raise NotFound(f"plan {code!r} does not exist")
+    require(user, Action.VIEW)
+    require_organisation(user, plan.issuer, f"see plan {plan.number}")
+    tasks = session.scalars(
+        sa.select(Task)
+        .where(Task.plan_id == plan.id)
+        .order_by(Task.position, Task.id)
+        .options(selectinload(Task.unit_links).joinedload(TaskUnit.unit))
+    ).all()
+    by_section: dict[int | None, list[Task]] = {}
+    for task in tasks:
+        by_section.setdefault(task.section_id, []).append(task)
+    sections = [AppendixSection(None, by_section[None])] if None in by_section else []
+    sections += [
+        AppendixSection(section, by_section.get(section.id, []))
+        for section in plan.sections
+        if section.kind == "task"
+    ]
+    indicators = session.scalars(
+        sa.select(Indicator)
+        .where(Indicator.plan_id == plan.id)
+        .order_by(Indicator.position)
+        .options(selectinload(Indicator.unit_links), selectinload(Indicator.section))
+    ).all()
+    successor = session.scalar(sa.select(Plan).where(Plan.supersedes_id == plan.id))
+    return PlanAppendix(plan, successor, sections, list(indicators))
