@@ -34,9 +34,12 @@ LEAD_UNIT = {"vps.head", "vps.office", "admin"}
 OFFICE = {"vps.office", "hcqt.office", "admin"}
 EXPECTED: dict[Action, set[str]] = {
     Action.VIEW: EVERYONE - {"qlkhcn.head", "qlkhcn.delegate"},
+    Action.COMMENT: EVERYONE - {"qlkhcn.head", "qlkhcn.delegate"},
     Action.REPORT: LEAD_UNIT,
     Action.REQUEST_EXTENSION: LEAD_UNIT,
+    Action.EXPLAIN: LEAD_UNIT,
     Action.DIRECT: {"skhcn.director", "admin"},
+    Action.REQUEST_EXPLANATION: {"skhcn.director", "admin"},
     **{
         action: OFFICE
         for action in (

@@ -19,6 +19,7 @@ from web.auth import me
 from web.work import ctx
 from workflow import board
 from workflow.classify import DueClass
+from workflow.directions import explanations_for_board
 from workflow.queries import overdue
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -109,6 +110,8 @@ def home():
         plan_choices=board.plans_in_scope(session, scope),
         labels=_class_labels(),
         classes=list(DueClass),
+        explanations=explanations_for_board(session, scope, ctx().now()),
+        today=ctx().today(),
     ), (400 if problems else 200)
 
 

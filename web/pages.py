@@ -21,9 +21,9 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, office, plans, tasks, unit
+    from web import board, directions, office, plans, tasks, unit
 
-    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp):
+    for blueprint in (bp, unit.bp, tasks.bp, directions.bp, office.bp, board.bp, plans.bp):
         app.register_blueprint(blueprint)
     app.context_processor(_navigation)
 

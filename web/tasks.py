@@ -12,6 +12,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from web.auth import me
+from web.directions import FORMS as DISCUSSION_FORMS
+from web.directions import fresh_forms as fresh_discussion_forms
 from web.work import ctx, undo
 from workflow import tasks as svc
 from workflow.errors import InvalidInput
@@ -96,6 +98,10 @@ ACTION_LABELS = {
     "extension_requested": _l("Extension requested"),
     "extension_granted": _l("Extension granted"),
     "extension_refused": _l("Extension refused"),
+    "direction": _l("Direction"),
+    "comment": _l("Comment"),
+    "explanation_requested": _l("Asked to explain"),
+    "explanation_given": _l("Explanation given"),
 }
 
 LABELS = {
@@ -113,8 +119,10 @@ LABELS = {
 }
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _labels() -> dict:
+    """The labels every page uses for states, kinds and classes (the task page's own and the
+    pages that render its forms, e.g. a refused direction)."""
     return LABELS
 
 
@@ -194,6 +202,8 @@ def _page(task_id: int, status: int = 200, review_report_id: int | None = None, 
             review_report_id=review_report_id,
             reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None, **fresh),
             cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None, **fresh),
+            **fresh_discussion_forms()
+            | {name: form for name, form in forms.items() if name in DISCUSSION_FORMS},
         ),
         status,
     )

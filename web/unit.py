@@ -9,6 +9,7 @@ from flask_login import login_required
 from web.auth import me
 from web.tasks import LABELS
 from web.work import ctx
+from workflow.directions import explanations_owed, recent_directions
 from workflow.unit_view import Group, unit_overview
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -31,5 +32,12 @@ def _labels() -> dict:
 @login_required
 def home():
     user = me()
-    overview = unit_overview(ctx().session, user.unit_id, ctx().today())
-    return render_template("unit/home.html", overview=overview, unit=user.unit)
+    session, unit_id = ctx().session, user.unit_id
+    overview = unit_overview(session, unit_id, ctx().today())
+    return render_template(
+        "unit/home.html",
+        overview=overview,
+        unit=user.unit,
+        explanations=explanations_owed(session, unit_id) if unit_id else [],
+        directions=recent_directions(session, unit_id, ctx().now()) if unit_id else [],
+    )

@@ -28,9 +28,18 @@ def record(
     to_status: str | None = None,
     note: str = "",
     changes: dict[str, Any] | None = None,
+    touches_task: bool = True,
 ) -> TaskEvent:
-    task.updated_at = at
-    flag_modified(task, "updated_at")  # always an UPDATE, so the version rises: edits collide
+    """Append one event to the task's history.
+
+    An event that changes the task also raises its version, so concurrent edits collide. A
+    discussion entry (a comment, a direction, a request to explain and its answer) changes
+    nothing of the task itself: it passes ``touches_task=False`` and leaves the version alone,
+    so it never makes a report form someone has open stale.
+    """
+    if touches_task:
+        task.updated_at = at
+        flag_modified(task, "updated_at")  # always an UPDATE, so the version rises
     entry = TaskEvent(
         task=task,
         at=at,

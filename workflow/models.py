@@ -558,6 +558,37 @@ class TriggerDocument(Base):
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
 
+EXPLANATION_STATUSES = ("open", "answered")
+
+
+class ExplanationRequest(Base):
+    """Yêu cầu giải trình: leadership asks the lead unit to explain a delay, by a date.
+
+    The question and the unit's answer both stay on the row and in the task's history.
+    """
+
+    __tablename__ = "explanation_requests"
+    __table_args__ = (
+        _check_in("status", EXPLANATION_STATUSES, "status"),
+        sa.Index("ix_explanation_requests_status_answer_by", "status", "answer_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id"), index=True)
+    question: Mapped[str] = mapped_column(sa.Text)
+    answer_by: Mapped[date]
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    requested_at: Mapped[datetime]
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    answer: Mapped[str] = mapped_column(sa.Text, default="")
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    task: Mapped[Task] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+
 # --- history ---------------------------------------------------------------------------------
 
 

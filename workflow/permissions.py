@@ -2,12 +2,14 @@
 
 | role                      | may                                                             |
 |---------------------------|-----------------------------------------------------------------|
-| unit head, unit delegate  | report and ask for extensions on tasks their unit leads; see    |
-|                           | tasks their unit leads or cooperates on                         |
+| unit head, unit delegate  | report, ask for extensions and answer requests to explain on    |
+|                           | tasks their unit leads; see and comment on tasks their unit     |
+|                           | leads or cooperates on                                          |
 | office                    | manage plans, units and users; start, accept, return, reopen,   |
 |                           | cancel, release; decide extensions; see everything; and, like a |
 |                           | unit, report on tasks the Office itself leads                   |
-| leadership                | see everything, give directions; no data entry                  |
+| leadership                | see everything, give directions, ask a lead unit to explain a   |
+|                           | delay; no data entry                                            |
 | admin                     | everything                                                      |
 
 Office and leadership act within their own organisation: the top-level unit above their unit
@@ -39,9 +41,13 @@ class Action(StrEnum):
     MANAGE_UNITS = "manage_units"
     MANAGE_USERS = "manage_users"
     DIRECT = "direct"
+    REQUEST_EXPLANATION = "request_explanation"
+    EXPLAIN = "explain"
+    COMMENT = "comment"
 
 
-LEAD_UNIT_ACTIONS = frozenset({Action.REPORT, Action.REQUEST_EXTENSION})
+LEAD_UNIT_ACTIONS = frozenset({Action.REPORT, Action.REQUEST_EXTENSION, Action.EXPLAIN})
+LEADERSHIP_ACTIONS = frozenset({Action.DIRECT, Action.REQUEST_EXPLANATION})
 OFFICE_ACTIONS = frozenset(
     {
         Action.START,
@@ -95,13 +101,13 @@ def can(user: User | None, action: Action, task: Task | None = None) -> bool:
     if user.role == "admin":
         return True
     own = in_organisation(user, _task_unit(task))
-    if action is Action.VIEW:
+    if action in (Action.VIEW, Action.COMMENT):
         return (user.role in SEES_EVERYTHING and own) or (task is not None and involved(user, task))
     if action in LEAD_UNIT_ACTIONS:
         return user.role in UNIT_ROLES | {"office"} and task is not None and leads(user, task)
     if action in OFFICE_ACTIONS:
         return user.role == "office" and own
-    if action is Action.DIRECT:
+    if action in LEADERSHIP_ACTIONS:
         return user.role == "leadership" and own
     return False
 

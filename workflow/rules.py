@@ -13,12 +13,16 @@ from pathlib import Path
 from workflow.errors import ConfigError
 
 DEFAULT_FILE = "default.toml"
-_SCHEMA: dict[str, dict[str, type]] = {"conditional": {"deadline_days": int}}
+_SCHEMA: dict[str, dict[str, type]] = {
+    "conditional": {"deadline_days": int},
+    "explanation": {"answer_working_days": int},
+}
 
 
 @dataclass(frozen=True)
 class Rules:
     conditional_deadline_days: int = 30
+    explanation_answer_working_days: int = 5
 
 
 def load_rules(rules_dir: Path) -> Rules:
@@ -29,7 +33,14 @@ def load_rules(rules_dir: Path) -> Rules:
     days = data.get("conditional", {}).get("deadline_days", Rules.conditional_deadline_days)
     if not 1 <= days <= 3650:
         raise ConfigError(f"{path}: conditional.deadline_days must be from 1 to 3650, got {days}")
-    return Rules(conditional_deadline_days=days)
+    answer_days = data.get("explanation", {}).get(
+        "answer_working_days", Rules.explanation_answer_working_days
+    )
+    if not 1 <= answer_days <= 60:
+        raise ConfigError(
+            f"{path}: explanation.answer_working_days must be from 1 to 60, got {answer_days}"
+        )
+    return Rules(conditional_deadline_days=days, explanation_answer_working_days=answer_days)
 
 
 def _read(path: Path) -> dict:

@@ -15,6 +15,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from workflow.directions import Discussion, discussion
 from workflow.errors import NotFound
 from workflow.lifecycle import allowed_events
 from workflow.models import DueItem, Plan, Report, Task, TaskUnit, User
@@ -176,6 +177,11 @@ class TaskPage:
     may_review: bool
     may_reopen: bool
     may_cancel: bool
+    discussion: Discussion
+    may_direct: bool
+    may_request_explanation: bool
+    may_answer: bool
+    may_comment: bool
 
     @property
     def task(self) -> Task:
@@ -188,6 +194,7 @@ def task_page(session: Session, user: User, task: Task, today: date) -> TaskPage
     pending = [r for r in detail.reports if r.status == "submitted"]
     events = allowed_events(task)
     working = task.status in ("in_progress", "reported")
+    talk = discussion(session, task)
     return TaskPage(
         detail=detail,
         open_items=open_items,
@@ -199,6 +206,12 @@ def task_page(session: Session, user: User, task: Task, today: date) -> TaskPage
         may_review="accept" in events and bool(pending) and can(user, Action.ACCEPT, task),
         may_reopen="reopen" in events and can(user, Action.REOPEN, task),
         may_cancel="cancel" in events and can(user, Action.CANCEL, task),
+        discussion=talk,
+        may_direct=can(user, Action.DIRECT, task),
+        may_request_explanation=talk.open_explanation is None
+        and can(user, Action.REQUEST_EXPLANATION, task),
+        may_answer=talk.open_explanation is not None and can(user, Action.EXPLAIN, task),
+        may_comment=can(user, Action.COMMENT, task),
     )
 
 
