@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.conftest import task_by_ref, user
 from workflow import tasks as svc
 from workflow.classify import DueClass, due_class
-from workflow.errors import IllegalTransition, InvalidInput
+from workflow.errors import IllegalTransition, InvalidInput, PermissionDenied
 from workflow.models import DueItem, Plan, Report, Task, TaskEvent
 from workflow.queries import overdue
 
@@ -495,3 +495,24 @@ def test_cancelling_a_task_closes_its_waiting_extension_requests(make_plan, engi
     with engine.context() as ctx:
         request = ctx.session.get(svc.ExtensionRequest, request_id)
         assert (request.status, request.decision_note) == ("refused", "Nhiệm vụ đã hủy: Bỏ")
+
+
+@pytest.mark.parametrize("review", ["accept", "return"])
+def test_nobody_reviews_a_report_they_submitted_a_colleague_does(make_plan, engine, review):
+    """The Office may report on a task its own unit leads; another person reviews it."""
+    make_plan(FIXED)
+    report_id = report(engine, "I.1", "vps.office", 100, period="deadline")
+    act = {
+        "accept": lambda ctx, who: svc.accept_report(ctx, user(ctx, who), report_id),
+        "return": lambda ctx, who: svc.return_report(ctx, user(ctx, who), report_id, "Thiếu"),
+    }[review]
+    with pytest.raises(PermissionDenied, match="they submitted it"), engine.context() as ctx:
+        act(ctx, "vps.office")
+    with engine.context() as ctx:
+        assert ctx.session.get(Report, report_id).status == "submitted"
+        assert events(ctx, task_by_ref(ctx, "test-plan", "I.1"))[-1] == "report"
+        act(ctx, "hcqt.office")
+    with engine.context() as ctx:
+        reviewed = ctx.session.get(Report, report_id)
+        assert reviewed.status == {"accept": "accepted", "return": "returned"}[review]
+        assert reviewed.reviewed_by.username == "hcqt.office"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from workflow.errors import PermissionDenied
-from workflow.models import Task, Unit, User
+from workflow.models import Report, Task, Unit, User
 
 
 class Action(StrEnum):
@@ -127,3 +127,19 @@ def require(user: User | None, action: Action, task: Task | None = None) -> None
     if task is not None and action in LEAD_UNIT_ACTIONS and user and user.role in UNIT_ROLES:
         raise PermissionDenied(f"{who} may not {action.value}{what}: their unit does not lead it")
     raise PermissionDenied(f"{who} may not {action.value}{what}")
+
+
+
+def can_review(user: User | None, action: Action, report: Report) -> bool:
+    """Accepting or returning a report takes a second person: nobody reviews a report they
+    submitted themselves, whatever their role (the Office may report on tasks it leads)."""
+    return can(user, action, report.task) and report.submitted_by_id != user.id
+
+
+def require_review(user: User | None, action: Action, report: Report) -> None:
+    require(user, action, report.task)
+    if not can_review(user, action, report):
+        raise PermissionDenied(
+            f"{user.username} may not {action.value} report {report.id}: they submitted it; "
+            "a colleague reviews it"
+        )

@@ -28,7 +28,7 @@ from workflow.models import (
     TriggerDocument,
     User,
 )
-from workflow.permissions import Action, require
+from workflow.permissions import Action, require, require_review
 from workflow.text import clean
 from workflow.timing import TimingKind, parse_timing
 
@@ -370,7 +370,7 @@ def accept_report(
     recurring task goes back to work for its next period."""
     report = _submitted_report(ctx, report_id)
     task = report.task
-    require(actor, Action.ACCEPT, task)
+    require_review(actor, Action.ACCEPT, report)
     check_version(task, expected_version)
     pending = _others_pending(ctx, report)
     deadline = _item(ctx, task, "deadline", DEADLINE_KEY)
@@ -402,7 +402,7 @@ def return_report(
     """The Office sends a report back with a reason; what it satisfied is owed again."""
     report = _submitted_report(ctx, report_id)
     task = report.task
-    require(actor, Action.RETURN, task)
+    require_review(actor, Action.RETURN, report)
     check_version(task, expected_version)
     reason = _required(reason, "reason")
     pending = _others_pending(ctx, report)

@@ -19,7 +19,7 @@ from workflow.directions import Discussion, discussion
 from workflow.errors import NotFound
 from workflow.lifecycle import allowed_events
 from workflow.models import DueItem, Plan, Report, Task, TaskUnit, User
-from workflow.permissions import Action, can
+from workflow.permissions import Action, can, can_review
 from workflow.queries import TaskDetail, lead_units_by_task, task_detail
 
 SOON_DAYS = 7
@@ -175,6 +175,7 @@ class TaskPage:
     may_report: bool
     may_request_extension: bool
     may_review: bool
+    reviewable: frozenset[int]  # the pending reports this viewer may accept or return
     may_reopen: bool
     may_cancel: bool
     discussion: Discussion
@@ -195,6 +196,7 @@ def task_page(session: Session, user: User, task: Task, today: date) -> TaskPage
     events = allowed_events(task)
     working = task.status in ("in_progress", "reported")
     talk = discussion(session, task)
+    reviewable = frozenset(r.id for r in pending if can_review(user, Action.ACCEPT, r))
     return TaskPage(
         detail=detail,
         open_items=open_items,
@@ -203,7 +205,8 @@ def task_page(session: Session, user: User, task: Task, today: date) -> TaskPage
         may_request_extension=working
         and bool(open_items)
         and can(user, Action.REQUEST_EXTENSION, task),
-        may_review="accept" in events and bool(pending) and can(user, Action.ACCEPT, task),
+        may_review="accept" in events and bool(reviewable),
+        reviewable=reviewable,
         may_reopen="reopen" in events and can(user, Action.REOPEN, task),
         may_cancel="cancel" in events and can(user, Action.CANCEL, task),
         discussion=talk,
