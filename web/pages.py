@@ -21,9 +21,9 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, office, plans, tasks, unit
+    from web import board, office, plans, search, tasks, unit
 
-    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp):
+    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp, search.bp):
         app.register_blueprint(blueprint)
     app.context_processor(_navigation)
 
