@@ -59,13 +59,14 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["day"] = _day
     app.jinja_env.filters["moment"] = _moment
-    from web import auth, errors, pages, work
+    from web import auth, errors, pages, paging, work
 
     app.after_request(_security_headers)  # registered first: runs last, on every response
     work.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     pages.init_app(app)
+    paging.init_app(app)
     return app
 
 

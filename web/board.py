@@ -1,7 +1,9 @@
 """The overdue board: the four classes per lead unit and per plan as of a date, drill-down to a
-unit's overdue items, an on-time chart and a CSV export of what is shown.
+unit's overdue items (paged, filtered by words of the task name), an on-time chart, a chart of
+task states per plan and a CSV export of what is shown.
 
-Thin views: counting is :mod:`workflow.board`, the overdue list :func:`workflow.queries.overdue`.
+Thin views: counting is :mod:`workflow.board`, the overdue list
+:func:`workflow.queries.overdue_page`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
+from web.paging import page_arg, per_page
+from web.tasks import STATE_LABELS
 from web.work import ctx
 from workflow import board
 from workflow.classify import DueClass
 from workflow.directions import explanations_for_board
-from workflow.queries import overdue
+from workflow.queries import overdue_page
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -101,12 +105,19 @@ def home():
     session = ctx().session
     scope = board.organisation_unit_ids(session, me())
     units, plans = ([], []) if problems else _counts(filters)
+    states = (
+        []
+        if problems
+        else board.states_per_plan(session, scope, plan_id=filters.plan_id, unit_id=filters.unit_id)
+    )
     return render_template(
         "board/home.html",
         filters=filters,
         problems=problems,
         units=units,
         plans=plans,
+        states=states,
+        state_labels=STATE_LABELS,
         plan_choices=board.plans_in_scope(session, scope),
         labels=_class_labels(),
         classes=list(DueClass),
@@ -122,19 +133,23 @@ def unit(unit_id: int):
     filters, problems = _filters()
     session = ctx().session
     shown = board.unit_for(session, me(), unit_id)
+    words = request.args.get("q", "").strip()
     rows = (
-        []
+        None
         if problems
-        else overdue(
+        else overdue_page(
             session,
             filters.as_of,
             unit_id=unit_id,
             plan_id=filters.plan_id,
             kinds=board.KIND_FILTERS[filters.kind],
+            name=words,
+            page=page_arg(),
+            per_page=per_page(),
         )
     )
     return render_template(
-        "board/unit.html", unit=shown, rows=rows, filters=filters, problems=problems
+        "board/unit.html", unit=shown, rows=rows, words=words, filters=filters, problems=problems
     ), (400 if problems else 200)
 
 

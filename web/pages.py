@@ -21,9 +21,10 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, directions, office, plans, tasks, unit
+    from web import board, directions, office, plans, search, tasks, unit
 
-    for blueprint in (bp, unit.bp, tasks.bp, directions.bp, office.bp, board.bp, plans.bp):
+    blueprints = (bp, unit.bp, tasks.bp, directions.bp, office.bp, board.bp, plans.bp, search.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.context_processor(_navigation)
 

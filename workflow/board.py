@@ -23,6 +23,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
+from workflow.lifecycle import STATES
 from workflow.models import (
     DueItem,
     ExtensionRequest,
@@ -34,7 +35,7 @@ from workflow.models import (
     Unit,
     User,
 )
-from workflow.permissions import Action, require, require_organisation
+from workflow.permissions import SEES_EVERYTHING, Action, require, require_organisation
 from workflow.queries import DEADLINE_KINDS, lead_units_by_task
 from workflow.regime import describe_period
 
@@ -92,14 +93,37 @@ def in_scope(unit_ids: Sequence[int] | None) -> ColumnElement[bool]:
     )
     return sa.or_(
         Plan.issuer_unit_id.in_(unit_ids),
-        sa.and_(Plan.issuer_unit_id.is_(None), first_lead.in_(unit_ids)),
+        sa.and_(
+            Plan.issuer_unit_id.is_(None),
+            sa.or_(first_lead.in_(unit_ids), first_lead.is_(None)),
+        ),
     )
 
 
-def _led_by(unit_id: int) -> ColumnElement[bool]:
-    return Task.id.in_(
-        sa.select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id, TaskUnit.role == "lead")
-    )
+def visible_to(session: Session, user: User | None) -> ColumnElement[bool]:
+    """Tasks (with their Plan joined) ``user`` may see: :func:`can` (user, VIEW, task) as SQL.
+
+    The single SQL form of the rule, for every list that shows tasks to anyone: administrators
+    see every task; the Office and leadership their organisation's; everyone with a unit the
+    tasks their unit leads or cooperates on; inactive accounts nothing.
+    """
+    if user is None or not user.active:
+        return sa.false()
+    if user.role == "admin":
+        return sa.true()
+    seen: list[ColumnElement[bool]] = []
+    if user.role in SEES_EVERYTHING:
+        seen.append(in_scope(organisation_unit_ids(session, user)))
+    if user.unit_id is not None:
+        link = aliased(TaskUnit)
+        seen.append(Task.id.in_(sa.select(link.task_id).where(link.unit_id == user.unit_id)))
+    return sa.or_(sa.false(), *seen)
+
+
+def led_by(unit_id: int) -> ColumnElement[bool]:
+    """Tasks ``unit_id`` leads (an alias inside, so it never correlates with a join)."""
+    link = aliased(TaskUnit)
+    return Task.id.in_(sa.select(link.task_id).where(link.unit_id == unit_id, link.role == "lead"))
 
 
 class days_between(FunctionElement):
@@ -365,7 +389,7 @@ def _filtered(
     if plan_id is not None:
         query = query.where(Task.plan_id == plan_id)
     if unit_id is not None:
-        query = query.where(_led_by(unit_id))
+        query = query.where(led_by(unit_id))
     return query
 
 
@@ -416,6 +440,51 @@ def per_plan(
     )
     query = _filtered(query, as_of, unit_ids, plan_id, unit_id, kinds)
     return [_counts(row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class PlanStates:
+    """How many tasks of one plan are in each state of the lifecycle (zeros included)."""
+
+    key: int
+    name: str
+    code: str
+    states: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.states.values())
+
+
+def states_per_plan(
+    session: Session,
+    unit_ids: Sequence[int] | None,
+    *,
+    plan_id: int | None = None,
+    unit_id: int | None = None,
+) -> list[PlanStates]:
+    """The number of tasks in each state, per plan of the organisation: one grouped query.
+
+    Follows the board's plan and lead-unit filters; a task's state is today's, so the board's
+    date and kind of due item do not apply.
+    """
+    query = (
+        sa.select(Plan.id, Plan.number, Plan.code, Task.status, sa.func.count(Task.id))
+        .select_from(Task)
+        .join(Plan, Task.plan_id == Plan.id)
+        .where(in_scope(unit_ids))
+        .group_by(Plan.id, Plan.number, Plan.code, Task.status)
+        .order_by(Plan.id)
+    )
+    if plan_id is not None:
+        query = query.where(Task.plan_id == plan_id)
+    if unit_id is not None:
+        query = query.where(led_by(unit_id))
+    plans: dict[int, PlanStates] = {}
+    for key, number, code, status, count in session.execute(query):
+        row = plans.setdefault(key, PlanStates(key, number, code, dict.fromkeys(STATES, 0)))
+        row.states[status] = int(count)
+    return list(plans.values())
 
 
 def plans_in_scope(session: Session, unit_ids: Sequence[int] | None) -> list[Plan]:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
-from workflow.board import _led_by, in_scope
+from workflow.board import in_scope, led_by
 from workflow.context import Context
 from workflow.errors import IllegalTransition, InvalidInput, NotFound
 from workflow.history import record
@@ -194,7 +194,7 @@ def _with_task(query: sa.Select, entity) -> sa.Select:
 def explanations_owed(session: Session, unit_id: int) -> list[ExplanationRequest]:
     """Requests to explain that the unit has not answered yet, the most urgent first."""
     query = _with_task(sa.select(ExplanationRequest), ExplanationRequest).where(
-        ExplanationRequest.status == "open", _led_by(unit_id)
+        ExplanationRequest.status == "open", led_by(unit_id)
     )
     return list(
         session.scalars(

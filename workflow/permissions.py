@@ -129,7 +129,6 @@ def require(user: User | None, action: Action, task: Task | None = None) -> None
     raise PermissionDenied(f"{who} may not {action.value}{what}")
 
 
-
 def can_review(user: User | None, action: Action, report: Report) -> bool:
     """Accepting or returning a report takes a second person: nobody reviews a report they
     submitted themselves, whatever their role (the Office may report on tasks it leads)."""

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from workflow.board import organisation_unit_ids
 from workflow.errors import NotFound
 from workflow.models import Indicator, Plan, Section, Task, TaskUnit, User
+from workflow.pagination import PER_PAGE, Page, paginate
 from workflow.permissions import Action, require, require_organisation
+from workflow.queries import name_matches, search_words
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ class PlanAppendix:
     indicators: list[Indicator]
 
 
-def plans_for(session: Session, user: User) -> list[PlanSummary]:
-    """The plans of the user's organisation (every plan for an administrator), newest first."""
+def plans_for(
+    session: Session, user: User, page: int = 1, per_page: int = PER_PAGE
+) -> Page[PlanSummary]:
+    """The plans of the user's organisation (every plan for an administrator), newest first,
+    a page at a time."""
     require(user, Action.VIEW)
     query = sa.select(Plan).order_by(Plan.issued_on.desc().nulls_last(), Plan.id.desc())
     unit_ids = organisation_unit_ids(session, user)
@@ -49,7 +54,11 @@ def plans_for(session: Session, user: User) -> list[PlanSummary]:
         query = query.where(
             sa.or_(Plan.issuer_unit_id.in_(unit_ids), Plan.issuer_unit_id.is_(None))
         )
-    plans = session.scalars(query).all()
+    found = paginate(session, query, page, per_page, scalars=True)
+    return found.map(lambda plans: _summaries(session, plans))
+
+
+def _summaries(session: Session, plans: list[Plan]) -> list[PlanSummary]:
     counts: dict[int, Counter[str]] = {plan.id: Counter() for plan in plans}
     rows = session.execute(
         sa.select(Task.plan_id, Task.status, sa.func.count())
@@ -61,7 +70,9 @@ def plans_for(session: Session, user: User) -> list[PlanSummary]:
     return [PlanSummary(plan, counts[plan.id]) for plan in plans]
 
 
-def plan_appendix(session: Session, user: User, code: str) -> PlanAppendix:
+def plan_appendix(session: Session, user: User, code: str, words: str = "") -> PlanAppendix:
+    """The plan ``code`` as its appendix reads; with ``words``, only the tasks whose name has
+    them, still under their sections (sections left without a task are dropped)."""
     plan = session.scalar(
         sa.select(Plan).where(Plan.code == code).options(selectinload(Plan.sections))
     )
@@ -71,7 +82,7 @@ def plan_appendix(session: Session, user: User, code: str) -> PlanAppendix:
     require_organisation(user, plan.issuer, f"see plan {plan.number}")
     tasks = session.scalars(
         sa.select(Task)
-        .where(Task.plan_id == plan.id)
+        .where(Task.plan_id == plan.id, name_matches(words))
         .order_by(Task.position, Task.id)
         .options(selectinload(Task.unit_links).joinedload(TaskUnit.unit))
     ).all()
@@ -82,7 +93,7 @@ def plan_appendix(session: Session, user: User, code: str) -> PlanAppendix:
     sections += [
         AppendixSection(section, by_section.get(section.id, []))
         for section in plan.sections
-        if section.kind == "task"
+        if section.kind == "task" and (section.id in by_section or not search_words(words))
     ]
     indicators = session.scalars(
         sa.select(Indicator)

@@ -13,12 +13,32 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.models import DueItem, Plan, Report, Task, TaskEvent, TaskUnit, Unit
+from workflow.pagination import PER_PAGE, Page, paginate
+from workflow.text import fold_key
 
 DEADLINE_KINDS = ("deadline", "occurrence")
 ALL_KINDS = ("deadline", "occurrence", "report")
+MAX_WORDS = 12
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a search, folded like :attr:`Task.name_key` ("Chuyển đổi số" and
+    "chuyen doi so" give the same words); repeated words once, at most ``MAX_WORDS``."""
+    return list(dict.fromkeys(fold_key(text).split()))[:MAX_WORDS]
+
+
+def name_matches(text: str | None, key: ColumnElement[str] = Task.name_key) -> ColumnElement[bool]:
+    """Every word of ``text`` begins a word of the folded name ``key``, in any order.
+
+    Folded words hold only ``a-z`` and ``0-9``, so they need no escaping in LIKE; no words
+    match everything.
+    """
+    spaced = sa.literal(" ") + key
+    return sa.and_(sa.true(), *(spaced.like(f"% {word}%") for word in search_words(text)))
 
 
 @dataclass(frozen=True)
@@ -46,7 +66,9 @@ class DueRow:
         return row
 
 
-def _base(kinds: Sequence[str], unit_id: int | None, plan_id: int | None) -> sa.Select:
+def _base(
+    kinds: Sequence[str], unit_id: int | None, plan_id: int | None, name: str | None = None
+) -> sa.Select:
     query = (
         sa.select(
             DueItem, Task.ref, Task.name, Task.status, Task.timing_raw, Plan.number, Plan.code
@@ -62,6 +84,8 @@ def _base(kinds: Sequence[str], unit_id: int | None, plan_id: int | None) -> sa.
         query = query.where(Task.id.in_(leads))
     if plan_id is not None:
         query = query.where(Task.plan_id == plan_id)
+    if name:
+        query = query.where(name_matches(name))
     return query
 
 
@@ -82,7 +106,10 @@ def lead_units_by_task(session: Session, task_ids: Iterable[int]) -> dict[int, l
 
 
 def _rows(session: Session, query: sa.Select, as_of: date) -> list[DueRow]:
-    results = session.execute(query).all()
+    return _due_rows(session, session.execute(query).all(), as_of)
+
+
+def _due_rows(session: Session, results: Sequence[sa.Row], as_of: date) -> list[DueRow]:
     leads = lead_units_by_task(session, (r[0].task_id for r in results))
     return [
         DueRow(
@@ -121,6 +148,27 @@ def overdue(
     """
     query = _base(kinds, unit_id, plan_id).where(is_overdue(as_of))
     return _rows(session, query.order_by(DueItem.due_date, Plan.number, Task.position), as_of)
+
+
+def overdue_page(
+    session: Session,
+    as_of: date,
+    *,
+    unit_id: int | None = None,
+    plan_id: int | None = None,
+    kinds: Sequence[str] = DEADLINE_KINDS,
+    name: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page[DueRow]:
+    """One page of :func:`overdue`, optionally only tasks whose name has the words ``name``."""
+    query = (
+        _base(kinds, unit_id, plan_id, name)
+        .where(is_overdue(as_of))
+        .order_by(DueItem.due_date, Plan.number, Task.position, DueItem.id)
+    )
+    found = paginate(session, query, page, per_page)
+    return found.map(lambda rows: _due_rows(session, rows, as_of))
 
 
 def upcoming(
