@@ -7,8 +7,8 @@ that the permission check, not the form, decides. For every endpoint of ``app.ur
 the request and checks:
 
 - allowed: 200, or a redirect that is not to the sign-in page; for a POST that changes data, the
-  change happened, on data no earlier request of the walk has touched (the scenario is rebuilt
-  before an allowed POST on a target that an earlier one changed);
+  change happened, on data no earlier request of the walk has touched (each target has a task in
+  progress for every allowed POST of the role; the scenario is rebuilt when they run out);
 - refused: 403 (anonymous: a redirect to the sign-in page), or the status its cell names, and
   NOTHING changed: tasks (status, version), reports, due items, extension requests, history,
   guidance documents.
@@ -31,9 +31,9 @@ How to classify a new route
    A cell is NO, YES, or the targets on which the role may (MINE, OFFICES, HOME, AWAY, ANY):
    refused on the others. Where a refusal is not a 403, the cell is a dict {target: outcome}
    (see TRIGGER_HOME).
-2. CALLS: add ``"blueprint.endpoint": Call(path, data, effect, targeted)``: the path (for a
-   targeted route, a function of the Target), the form data of a POST, and for a POST that
-   changes data a function reading what it must change.
+2. CALLS: add ``"blueprint.endpoint": Call(path, data, effect, targeted, uses)``: the path (for
+   a targeted route, a function of the Target), the form data of a POST, for a POST that
+   changes data a function reading what it must change, and which task of the target it uses.
 A route of the app missing from either table fails both tests, by name; so does a line for a
 route the app no longer has.
 """
