@@ -226,7 +226,7 @@ def test_leadership_directs_and_asks_the_unit_answers_and_the_board_shows_it(
     assert response.status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "Khẩn trương hoàn thành" in html and "Vì sao quá hạn?" in html
-    assert 'id="answer-text"' not in html  # leadership does not answer for the unit
+    assert 'id="answer-answer"' not in html  # leadership does not answer for the unit
 
     head = client.application.test_client()
     sign_in(head, "vps.head")

@@ -89,7 +89,7 @@ def test_office_accepts_a_report_and_the_task_closes(seeded, english):
     response = post_form(
         english,
         f"/office/reports/{report_id}/accept",
-        {"note": "Tốt", "expected_version": version(seeded, "1")},
+        {"note": "Tốt", "version": version(seeded, "1")},
         form_page="/office",
     )
     assert response.status_code == 302
@@ -106,7 +106,7 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(seeded, english):
     response = post_form(
         english,
         f"/office/reports/{report_id}/accept",
-        {"expected_version": version(seeded, "1") - 1},
+        {"version": version(seeded, "1") - 1},
         form_page="/office",
     )
     assert response.status_code == 409
@@ -120,7 +120,7 @@ def test_office_returns_a_report_with_a_reason_and_the_due_item_is_owed_again(se
     empty = post_form(
         english,
         f"/office/reports/{report_id}/return",
-        {"reason": "  ", "expected_version": version(seeded, "2")},
+        {"reason": "  ", "version": version(seeded, "2")},
         form_page="/office",
     )
     assert empty.status_code == 400
@@ -128,7 +128,7 @@ def test_office_returns_a_report_with_a_reason_and_the_due_item_is_owed_again(se
     response = post_form(
         english,
         f"/office/reports/{report_id}/return",
-        {"reason": "Thiếu số liệu", "expected_version": version(seeded, "2")},
+        {"reason": "Thiếu số liệu", "version": version(seeded, "2")},
         form_page="/office",
     )
     assert response.status_code == 302
@@ -308,7 +308,7 @@ def test_the_board_counts_per_unit_and_per_plan_and_follows_an_acceptance(seeded
     post_form(
         office,
         f"/office/reports/{report_id}/accept",
-        {"expected_version": version(seeded, "1")},
+        {"version": version(seeded, "1")},
         form_page="/office",
     )
     after = board_table(english.get("/board").get_data(as_text=True), "plans-table", "plan")
@@ -392,7 +392,7 @@ def test_refusals_change_nothing(seeded, app):
     request_id = _request_extension(seeded, "2", "qlkhcn.head", date(2027, 6, 30))
     with seeded.context() as ctx:
         waiting = task_by_ref(ctx, "test-plan", "3").id
-    data = {"expected_version": version(seeded, "1"), "reason": "Lý do", "note": "Ghi chú"}
+    data = {"version": version(seeded, "1"), "reason": "Lý do", "note": "Ghi chú"}
     before = snapshot(seeded)
     head = app.test_client()
     sign_in(head, "vps.head")
@@ -447,7 +447,8 @@ def test_refusals_change_nothing(seeded, app):
 def test_an_already_decided_report_is_a_conflict_not_a_500(seeded, english):
     report_id = submit(seeded, "2", "qlkhcn.head", progress=40)
     sign_in(english, "vps.office")
-    first = post_form(english, f"/office/reports/{report_id}/accept", {}, "/office")
-    second = post_form(english, f"/office/reports/{report_id}/accept", {}, "/office")
+    seen = {"version": version(seeded, "2")}
+    first = post_form(english, f"/office/reports/{report_id}/accept", seen, "/office")
+    second = post_form(english, f"/office/reports/{report_id}/accept", seen, "/office")
     assert (first.status_code, second.status_code) == (302, 409)
-    assert post_form(english, "/office/reports/999999/accept", {}, "/office").status_code == 404
+    assert post_form(english, "/office/reports/999999/accept", seen, "/office").status_code == 404

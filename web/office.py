@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from web.auth import me
+from web.forms import AcceptForm, ReturnForm, reason_field
 from web.work import ctx, undo
 from workflow import board
 from workflow import tasks as svc
@@ -25,24 +26,12 @@ from workflow.errors import IllegalTransition, InvalidInput
 bp = Blueprint("office", __name__, url_prefix="/office")
 
 
-class AcceptForm(FlaskForm):
-    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=4000)])
-    expected_version = IntegerField(validators=[Optional()])
-
-
-class ReturnForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Reason for returning"), validators=[DataRequired(), Length(max=4000)]
-    )
-    expected_version = IntegerField(validators=[Optional()])
-
-
 class GrantForm(FlaskForm):
     new_date = DateField(_l("New due date"), validators=[Optional()])
 
 
 class RefuseForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for refusing"), validators=[DataRequired(), Length(max=4000)])
+    reason = reason_field(_l("Reason for refusing"))
 
 
 class TriggerForm(FlaskForm):
@@ -68,11 +57,27 @@ def _page(status: int = 200, trigger: TriggerForm | None = None):
     if trigger is None:
         trigger = TriggerForm(formdata=None)
         trigger.tasks.choices = _choices(waiting)
+    queue = board.acceptance_queue(context.session, scope)
+    extensions = board.pending_extensions(context.session, scope)
     return render_template(
         "office/home.html",
         today=today,
-        queue=board.acceptance_queue(context.session, scope),
-        extensions=board.pending_extensions(context.session, scope),
+        queue=queue,
+        reviews={
+            row.report.id: (
+                AcceptForm(formdata=None, version=row.task.version),
+                ReturnForm(formdata=None, version=row.task.version),
+            )
+            for row in queue
+        },
+        extensions=extensions,
+        decisions={
+            row.request.id: (
+                GrantForm(formdata=None, new_date=row.request.proposed_date),
+                RefuseForm(formdata=None),
+            )
+            for row in extensions
+        },
         waiting=waiting,
         missing=board.missing_reports(context.session, scope, today),
         trigger=trigger,
@@ -119,7 +124,7 @@ def accept(report_id: int):
             me(),
             report_id,
             note=form.note.data or "",
-            expected_version=form.expected_version.data,
+            expected_version=form.version.data,
         )
     except IllegalTransition as exc:
         return _refused(message=str(exc), status=409)
@@ -135,7 +140,7 @@ def return_(report_id: int):
         return _refused(form)
     try:
         svc.return_report(
-            ctx(), me(), report_id, form.reason.data, expected_version=form.expected_version.data
+            ctx(), me(), report_id, form.reason.data, expected_version=form.version.data
         )
     except IllegalTransition as exc:
         return _refused(message=str(exc), status=409)

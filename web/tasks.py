@@ -9,11 +9,11 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
 
 from web.auth import me
 from web.directions import FORMS as DISCUSSION_FORMS
 from web.directions import fresh_forms as fresh_discussion_forms
+from web.forms import AcceptForm, ReasonForm, ReturnForm, reason_field, version_field
 from web.work import ctx, undo
 from workflow import tasks as svc
 from workflow.errors import InvalidInput
@@ -126,10 +126,6 @@ def _labels() -> dict:
     return LABELS
 
 
-def _version_field() -> IntegerField:
-    return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
 class ReportForm(FlaskForm):
     period = SelectField(_l("Period"), validators=[InputRequired()], validate_choice=True)
     text = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=20000)])
@@ -140,29 +136,19 @@ class ReportForm(FlaskForm):
             NumberRange(0, 100, message=_l("A whole number from 0 to 100.")),
         ],
     )
-    version = _version_field()
+    version = version_field()
 
 
 class ExtensionForm(FlaskForm):
     period = SelectField(_l("Due item"), validators=[InputRequired()], validate_choice=True)
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])
+    reason = reason_field(_l("Reason"))
     proposed_date = DateField(
         _l("Proposed date"),
         validators=[Optional()],
         format="%Y-%m-%d",
         render_kw={"type": "date"},
     )
-    version = _version_field()
-
-
-class AcceptForm(FlaskForm):
-    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=5000)])
-    version = _version_field()
-
-
-class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])
-    version = _version_field()
+    version = version_field()
 
 
 def _period_choices(items: list[DueItem]) -> list[tuple[str, str]]:
@@ -198,7 +184,7 @@ def _page(task_id: int, status: int = 200, review_report_id: int | None = None, 
             report_form=report_form,
             extension_form=extension_form,
             accept_form=forms.get("accept_form") or AcceptForm(formdata=None, **fresh),
-            return_form=forms.get("return_form") or ReasonForm(formdata=None, **fresh),
+            return_form=forms.get("return_form") or ReturnForm(formdata=None, **fresh),
             review_report_id=review_report_id,
             reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None, **fresh),
             cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None, **fresh),
@@ -295,7 +281,7 @@ def return_(task_id: int, report_id: int):
     task = svc.get_task(ctx(), task_id, actor=me())
     task_report(ctx().session, task, report_id)
     require(me(), Action.RETURN, task)
-    form = ReasonForm()
+    form = ReturnForm()
     if not form.validate():
         return _page(task_id, 400, return_form=form, review_report_id=report_id)
     svc.return_report(ctx(), me(), report_id, form.reason.data, form.version.data)

@@ -151,6 +151,31 @@ def _days_between_sqlite(element: days_between, compiler, **kw) -> str:
 # --- the Office screen -----------------------------------------------------------------------
 
 
+def _awaiting_office(
+    session: Session,
+    query: sa.Select,
+    entity: type[Report | ExtensionRequest],
+    unit_ids: Sequence[int] | None,
+) -> tuple[Sequence, dict[int, list[str]]]:
+    """The rows of ``query`` (reports or extension requests, ``entity``) of the organisation's
+    tasks, each with its task and plan loaded; and the lead units of those tasks."""
+    rows = (
+        session.scalars(
+            query.join(entity.task)
+            .join(Task.plan)
+            .where(in_scope(unit_ids))
+            .options(contains_eager(entity.task).contains_eager(Task.plan))
+        )
+        .unique()
+        .all()
+    )
+    return rows, lead_units_by_task(session, (row.task_id for row in rows))
+
+
+def _period(item: DueItem) -> str | None:
+    return None if item.kind == "deadline" else describe_period(item.period_key)
+
+
 @dataclass(frozen=True)
 class QueuedReport:
     report: Report
@@ -162,32 +187,22 @@ class QueuedReport:
 
 def acceptance_queue(session: Session, unit_ids: Sequence[int] | None) -> list[QueuedReport]:
     """Reports waiting for the Office, the oldest first."""
-    reports = (
-        session.scalars(
-            sa.select(Report)
-            .join(Report.task)
-            .join(Task.plan)
-            .where(Report.status == "submitted", in_scope(unit_ids))
-            .options(
-                contains_eager(Report.task).contains_eager(Task.plan),
-                selectinload(Report.due_items),
-                joinedload(Report.submitted_by),
-            )
-            .order_by(Report.submitted_at, Report.id)
-        )
-        .unique()
-        .all()
+    reports, leads = _awaiting_office(
+        session,
+        sa.select(Report)
+        .where(Report.status == "submitted")
+        .options(selectinload(Report.due_items), joinedload(Report.submitted_by))
+        .order_by(Report.submitted_at, Report.id),
+        Report,
+        unit_ids,
     )
-    leads = lead_units_by_task(session, (r.task_id for r in reports))
     return [
         QueuedReport(
             report=r,
             task=r.task,
             plan_code=r.task.plan.code,
             lead_units=leads.get(r.task_id, []),
-            periods=[
-                None if d.kind == "deadline" else describe_period(d.period_key) for d in r.due_items
-            ],
+            periods=[_period(d) for d in r.due_items],
         )
         for r in reports
     ]
@@ -205,24 +220,18 @@ class PendingExtension:
 
 def pending_extensions(session: Session, unit_ids: Sequence[int] | None) -> list[PendingExtension]:
     """Extension requests waiting for a decision, the oldest first."""
-    requests = (
-        session.scalars(
-            sa.select(ExtensionRequest)
-            .join(ExtensionRequest.task)
-            .join(Task.plan)
-            .join(ExtensionRequest.due_item)
-            .where(ExtensionRequest.status == "pending", in_scope(unit_ids))
-            .options(
-                contains_eager(ExtensionRequest.task).contains_eager(Task.plan),
-                contains_eager(ExtensionRequest.due_item),
-                joinedload(ExtensionRequest.requested_by),
-            )
-            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+    requests, leads = _awaiting_office(
+        session,
+        sa.select(ExtensionRequest)
+        .join(ExtensionRequest.due_item)
+        .where(ExtensionRequest.status == "pending")
+        .options(
+            contains_eager(ExtensionRequest.due_item), joinedload(ExtensionRequest.requested_by)
         )
-        .unique()
-        .all()
+        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id),
+        ExtensionRequest,
+        unit_ids,
     )
-    leads = lead_units_by_task(session, (r.task_id for r in requests))
     return [
         PendingExtension(
             request=r,
@@ -230,9 +239,7 @@ def pending_extensions(session: Session, unit_ids: Sequence[int] | None) -> list
             item=r.due_item,
             plan_code=r.task.plan.code,
             lead_units=leads.get(r.task_id, []),
-            period=None
-            if r.due_item.kind == "deadline"
-            else describe_period(r.due_item.period_key),
+            period=_period(r.due_item),
         )
         for r in requests
     ]

@@ -1,0 +1,539 @@
+"""Every route × role × target through the real web app: who may do what (issue 4).
+
+WHO_MAY is the permission contract of :mod:`workflow.permissions` as the web app must honour
+it, one line per route; CALLS says how to call each route with data that passes validation, so
+that the permission check, not the form, decides. For every endpoint of ``app.url_map`` but
+``static``, each of its methods (GET and POST apart), each role and each target, the test makes
+the request and checks:
+
+- allowed: 200, or a redirect that is not to the sign-in page; for a POST that changes data, the
+  change happened, on data no earlier request of the walk has touched (each target has a task in
+  progress for every allowed POST of the role; the scenario is rebuilt when they run out);
+- refused: 403 (anonymous: a redirect to the sign-in page), or the status its cell names, and
+  NOTHING changed: tasks (status, version), reports, due items, extension requests, history,
+  guidance documents.
+
+Targets are tasks of the demo organisation (``workflow/data/demo/units.toml``), each with a
+submitted report, a pending extension request, a closed sibling (to reopen) and a sibling
+waiting for guidance (to release):
+
+- OWN: led by the unit head's and the delegate's unit (QLKHCN, Lai Châu);
+- OTHER: led by another unit of Lai Châu (QLTDC);
+- OFFICE: led by the Office's own unit (VPS): whether that Office may accept its own unit's
+  report is an open question; the table records what the engine does today;
+- ELSEWHERE: of the other organisation (a plan of Vĩnh Tuy ward, led by VHXH).
+
+For a route whose URL (or form) names no object, the only target is None.
+
+How to classify a new route
+---------------------------
+1. WHO_MAY: add a line ``("blueprint.endpoint", "METHOD"): (cell per role, in ROLES order)``.
+   A cell is NO, YES, or the targets on which the role may (MINE, OFFICES, HOME, AWAY, ANY):
+   refused on the others. Where a refusal is not a 403, the cell is a dict {target: outcome}
+   (see TRIGGER_HOME).
+2. CALLS: add ``"blueprint.endpoint": Call(path, data, effect, targeted, uses)``: the path (for
+   a targeted route, a function of the Target), the form data of a POST, for a POST that
+   changes data a function reading what it must change, and which task of the target it uses.
+A route of the app missing from either table fails both tests, by name; so does a line for a
+route the app no longer has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tests.conftest import PASSWORD, PlanMaker, sign_in, task_by_ref, user
+from tests.test_web_office_board import snapshot
+from workflow import tasks as svc
+from workflow.models import Base, ExtensionRequest, Report, Task, Unit, User
+
+# --- roles, targets, outcomes --------------------------------------------------------------------
+
+ROLES = {  # role: the demo account that plays it (None: nobody signed in)
+    "anonymous": None,
+    "unit_head": "qlkhcn.head",
+    "unit_delegate": "qlkhcn.delegate",
+    "office": "vps.office",
+    "leadership": "skhcn.director",
+    "admin": "admin",
+    "office_elsewhere": "vinhtuy.office",  # the Office of the other organisation
+}
+OWN, OTHER, OFFICE, ELSEWHERE = "own", "other", "office", "elsewhere"
+TARGETS = (OWN, OTHER, OFFICE, ELSEWHERE)
+
+OK = "allowed"
+FORBIDDEN = "403"
+SIGN_IN = "sent to sign in"
+NOT_OFFERED = "400"  # the form does not offer a task outside the reader's organisation
+
+NO = frozenset()
+YES = frozenset({*TARGETS, None})
+ANY = frozenset(TARGETS)
+MINE = frozenset({OWN})  # a task the user's unit leads
+OFFICES = frozenset({OFFICE})  # a task the Office's own unit leads
+HOME = frozenset({OWN, OTHER, OFFICE})  # the organisation of all roles but office_elsewhere
+AWAY = frozenset({ELSEWHERE})  # the organisation of office_elsewhere
+TRIGGER_HOME = {**dict.fromkeys(HOME, OK), ELSEWHERE: NOT_OFFERED}
+TRIGGER_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
+
+Cell = frozenset | dict
+
+# --- who may: the contract, one line per route ---------------------------------------------------
+
+# fmt: off
+WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
+    #  endpoint, method                 anonymous unit_head unit_delegate office leadership admin office_elsewhere
+    # signing in and out, one's own account and language
+    ("auth.login", "GET"):              (YES,     YES,      YES,      YES,     YES,     YES,  YES),
+    ("auth.login", "POST"):             (YES,     YES,      YES,      YES,     YES,     YES,  YES),
+    ("auth.logout", "POST"):            (YES,     YES,      YES,      YES,     YES,     YES,  YES),
+    ("auth.language", "POST"):          (YES,     YES,      YES,      YES,     YES,     YES,  YES),
+    ("auth.password", "GET"):           (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("auth.password", "POST"):          (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("pages.home", "GET"):              (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("unit.home", "GET"):               (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    # VIEW: a unit sees the tasks it is involved in; the Office and leadership their organisation
+    ("tasks.show", "GET"):              (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    ("board.home", "GET"):              (NO,      NO,       NO,       YES,     YES,     YES,  YES),
+    ("board_csv", "GET"):               (NO,      NO,       NO,       YES,     YES,     YES,  YES),
+    ("board.unit", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    ("plans.home", "GET"):              (NO,      NO,       NO,       YES,     YES,     YES,  YES),
+    ("plans.show", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    # REPORT, REQUEST_EXTENSION: a lead unit, the Office for what its own unit leads
+    ("tasks.report", "POST"):           (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
+    ("tasks.extension", "POST"):        (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
+    # ACCEPT, RETURN, REOPEN, CANCEL, DECIDE_EXTENSION, RELEASE: the Office, in its organisation
+    ("tasks.accept", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("tasks.return_", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("tasks.reopen", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("tasks.cancel", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("office.home", "GET"):             (NO,      NO,       NO,       YES,     NO,      YES,  YES),
+    ("office.accept", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("office.return_", "POST"):         (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("office.grant", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("office.refuse", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("office.trigger", "POST"):         (NO,      NO,       NO,  TRIGGER_HOME, NO,      ANY,  TRIGGER_AWAY),
+}
+# fmt: on
+
+# --- the scenario --------------------------------------------------------------------------------
+
+LEADS = {  # target: (lead unit as the plan writes it, its unit head)
+    OWN: ("Phòng Quản lý KH&CN", "qlkhcn.head"),
+    OTHER: ("Phòng Quản lý TĐC", "qltdc.head"),
+    OFFICE: ("Văn phòng Sở", "vps.head"),
+    ELSEWHERE: ("Phòng Văn hóa - Xã hội", "vhxh.head"),
+}
+PLANS = {  # plan code: (number, issuer, the Office that imports it, its targets)
+    "laichau": ("1/KH-SKHCN", "SKHCN", "vps.office", (OWN, OTHER, OFFICE)),
+    "vinhtuy": ("2/KH-UBND", "VINHTUY", "vinhtuy.office", (ELSEWHERE,)),
+}
+STARTED, TODAY = date(2026, 9, 1), date(2026, 11, 22)
+NEW_PASSWORD = "mat-khau-moi-thu-nghiem"
+ORGANISATION_TABLES = {"units", "unit_groups", "unit_aliases", "unit_group_members", "users"}
+
+
+@dataclass(frozen=True)
+class Target:
+    task: int  # in progress: a submitted report, a pending extension request of its deadline
+    report: int
+    request: int
+    closed: int  # a sibling closed by an accepted complete report
+    waiting: int  # a sibling waiting for its guidance document
+    unit: int  # the lead unit
+    plan: str  # the plan's code
+
+
+def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
+    """Append a task to a plan's table; its number."""
+    rows.append([str(len(rows) + 1), name, lead, "", timing])
+    return rows[-1][0]
+
+
+def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
+    """Two plans started on 1 Sep 2026 with monthly reports, and today 22 Nov 2026.
+
+    Each target has ``copies[target]`` tasks in progress (one for each allowed POST, so that each
+    finds its own untouched), sharing one closed task and one waiting for guidance."""
+    clock.set(STARTED)
+    refs: dict[str, tuple[list[str], str, str]] = {}
+    for code, (number, issuer, office, targets) in PLANS.items():
+        rows: list[list[str]] = []
+        for target in targets:
+            lead = LEADS[target][0]
+            refs[target] = (
+                [_row(rows, f"Việc {target} {n}", lead, "3/2027") for n in range(copies[target])],
+                _row(rows, f"Việc {target} đã xong", lead, "3/2027"),
+                _row(rows, f"Việc {target} chờ", lead, "Sau khi có hướng dẫn"),
+            )
+        PlanMaker(engine)(
+            rows, code=code, number=number, issuer=issuer, regime="monthly:14", actor=office
+        )
+    clock.set(TODAY)
+    found: dict[str, list[Target]] = {}
+    with engine.context() as ctx:
+        for code, (*_, targets) in PLANS.items():
+            for target in targets:
+                head = user(ctx, LEADS[target][1])
+                tasks, closed, waiting = refs[target]
+                closed, waiting = task_by_ref(ctx, code, closed), task_by_ref(ctx, code, waiting)
+                done = svc.submit_report(ctx, head, closed, text="Đã xong", progress=100)
+                svc.accept_report(ctx, user(ctx, "admin"), done.id)
+                found[target] = []
+                for ref in tasks:
+                    task = task_by_ref(ctx, code, ref)
+                    request = svc.request_extension(
+                        ctx,
+                        head,
+                        task,
+                        reason="Chờ số liệu",
+                        period_key="deadline",
+                        proposed_date=date(2027, 6, 30),
+                    )
+                    report = svc.submit_report(
+                        ctx, head, task, text="Đã làm", progress=40, period_key="2026-09"
+                    )
+                    ctx.session.flush()
+                    found[target].append(
+                        Target(
+                            task=task.id,
+                            report=report.id,
+                            request=request.id,
+                            closed=closed.id,
+                            waiting=waiting.id,
+                            unit=task.lead_units[0].id,
+                            plan=code,
+                        )
+                    )
+        assert closed.status == "closed" and waiting.status == "waiting"
+    return found
+
+
+def rebuild(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
+    """Drop every plan (keep the organisation and its signed-in users) and build afresh."""
+    with engine.database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in ORGANISATION_TABLES:
+                connection.execute(table.delete())
+    return build(engine, clock, copies)
+
+
+# --- how to call each route ----------------------------------------------------------------------
+
+Reader = Callable[[Session, "Target | None"], object]
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str | Callable[[Target], str]
+    data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
+    effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
+    targeted: bool = False
+    uses: str = "task"  # the task of the target it changes: "task", "closed" or "waiting"
+
+    def url(self, target: Target | None) -> str:
+        return self.path(target) if callable(self.path) else self.path
+
+
+def _reports(db, t):
+    return db.scalar(sa.select(sa.func.count()).where(Report.task_id == t.task))
+
+
+def _requests(db, t):
+    return db.scalar(sa.select(sa.func.count()).where(ExtensionRequest.task_id == t.task))
+
+
+def _report_status(db, t):
+    return db.get(Report, t.report).status
+
+
+def _request_status(db, t):
+    return db.get(ExtensionRequest, t.request).status
+
+
+def _status(attribute: str) -> Reader:
+    return lambda db, t: db.get(Task, getattr(t, attribute)).status
+
+
+def _passwords(db, t):
+    return tuple(db.scalars(sa.select(User.password_hash).order_by(User.id)))
+
+
+def _reason(reason: str, attribute: str = "task") -> Callable:
+    return lambda version, t: {"reason": reason, "version": version(getattr(t, attribute))}
+
+
+def _accept(version, t):
+    return {"note": "Tốt", "version": version(t.task)}
+
+
+def _review(path: Callable[[Target], str], data: Callable) -> Call:
+    """Accept or return the target's report, from the task page or the Office's queue."""
+    return Call(path, data, effect=_report_status, targeted=True)
+
+
+CALLS: dict[str, Call] = {
+    "auth.login": Call("/login", lambda v, t: {"username": "qlkhcn.head", "password": PASSWORD}),
+    "auth.logout": Call("/logout"),
+    "auth.language": Call("/lang/en", lambda v, t: {"next": "/"}),
+    "auth.password": Call(
+        "/account/password",
+        lambda v, t: {"current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        effect=_passwords,
+    ),
+    "pages.home": Call("/"),
+    "unit.home": Call("/unit"),
+    "tasks.show": Call(lambda t: f"/tasks/{t.task}", targeted=True),
+    "board.home": Call("/board"),
+    "board_csv": Call("/board.csv"),
+    "board.unit": Call(lambda t: f"/board/unit/{t.unit}", targeted=True),
+    "plans.home": Call("/plans"),
+    "plans.show": Call(lambda t: f"/plans/{t.plan}", targeted=True),
+    "tasks.report": Call(
+        lambda t: f"/tasks/{t.task}/report",
+        lambda v, t: (
+            {"period": "report:2026-10", "text": "Đã làm", "progress": "40"}
+            | {"version": v(t.task)}
+        ),
+        effect=_reports,
+        targeted=True,
+    ),
+    "tasks.extension": Call(
+        lambda t: f"/tasks/{t.task}/extension",
+        lambda v, t: {"period": "report:2026-10", "reason": "Chờ số liệu", "version": v(t.task)},
+        effect=_requests,
+        targeted=True,
+    ),
+    "tasks.accept": _review(lambda t: f"/tasks/{t.task}/reports/{t.report}/accept", _accept),
+    "tasks.return_": _review(
+        lambda t: f"/tasks/{t.task}/reports/{t.report}/return", _reason("Thiếu số liệu")
+    ),
+    "tasks.reopen": Call(
+        lambda t: f"/tasks/{t.closed}/reopen",
+        _reason("Cần bổ sung", "closed"),
+        effect=_status("closed"),
+        targeted=True,
+        uses="closed",
+    ),
+    "tasks.cancel": Call(
+        lambda t: f"/tasks/{t.task}/cancel",
+        _reason("Không còn phù hợp"),
+        effect=_status("task"),
+        targeted=True,
+    ),
+    "office.home": Call("/office"),
+    "office.accept": _review(lambda t: f"/office/reports/{t.report}/accept", _accept),
+    "office.return_": _review(
+        lambda t: f"/office/reports/{t.report}/return", _reason("Thiếu số liệu")
+    ),
+    "office.grant": Call(
+        lambda t: f"/office/extensions/{t.request}/grant",
+        lambda v, t: {"new_date": "2027-06-30"},
+        effect=_request_status,
+        targeted=True,
+    ),
+    "office.refuse": Call(
+        lambda t: f"/office/extensions/{t.request}/refuse",
+        lambda v, t: {"reason": "Không đủ căn cứ"},
+        effect=_request_status,
+        targeted=True,
+    ),
+    "office.trigger": Call(  # the target is in the form: the task the document releases
+        "/office/triggers",
+        lambda v, t: {
+            "number": f"{t.waiting}/HD-BKHCN",  # a document of its own
+            "issued_on": "2026-11-02",
+            "issuer": "Bộ Khoa học và Công nghệ",
+            "tasks": [t.waiting],
+        },
+        effect=_status("waiting"),
+        targeted=True,
+        uses="waiting",
+    ),
+}
+# Changes to the session itself, walked last in this order (after them the client is another).
+SESSION_CHANGES = ("auth.password", "auth.login", "auth.logout")
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    method: str
+    role: str
+    target: str | None
+
+    @property
+    def expected(self) -> str:
+        cell = WHO_MAY[self.endpoint, self.method][list(ROLES).index(self.role)]
+        refused = SIGN_IN if self.role == "anonymous" else FORBIDDEN
+        if isinstance(cell, dict):
+            return cell.get(self.target, refused)
+        return OK if self.target in cell else refused
+
+    @property
+    def changes_data(self) -> bool:
+        return self.method == "POST" and self.expected == OK and bool(CALLS[self.endpoint].effect)
+
+    def order(self) -> tuple:
+        if self.endpoint in SESSION_CHANGES:
+            return (2, SESSION_CHANGES.index(self.endpoint))
+        return (1 if self.changes_data else 0, 0)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint} as {self.role} on {self.target or '-'}"
+
+
+def routes(app) -> list[tuple[str, str]]:
+    return sorted(
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in sorted(rule.methods & {"GET", "POST"})
+    )
+
+
+def unclassified(app) -> list[str]:
+    found = routes(app)
+    return [
+        *(f"{e} {m}: not in WHO_MAY" for e, m in found if (e, m) not in WHO_MAY),
+        *sorted({f"{e}: not in CALLS" for e, _ in found if e not in CALLS}),
+        *(f"{e} {m}: in WHO_MAY, not in the app" for e, m in WHO_MAY if (e, m) not in found),
+    ]
+
+
+def cases(app, role: str) -> list[Case]:
+    walk = [
+        Case(endpoint, method, role, target)
+        for endpoint, method in routes(app)
+        for target in (TARGETS if CALLS[endpoint].targeted else (None,))
+    ]
+    return sorted(walk, key=Case.order)
+
+
+def outcome(response) -> str:
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 302 and "/login?next=" in response.location:
+        return SIGN_IN
+    if response.status_code in (200, 302):
+        return OK
+    return str(response.status_code)
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def token(client) -> str:
+    """The CSRF token of this client's session, from the language switch every page carries."""
+    return _CSRF.search(client.get("/login", follow_redirects=True).get_data(as_text=True))[1]
+
+
+class Walk:
+    """One role's client on the scenario. Reads and refusals go to the first task of each
+    target; each allowed POST to a task of its own, or to a closed or waiting task no earlier
+    request changed: the scenario is rebuilt when there is none left."""
+
+    def __init__(self, engine, clock, client, copies: dict[str, int]) -> None:
+        self.engine, self.clock, self.client, self.copies = engine, clock, client, copies
+        self.token = token(client)
+        self.rebuild(build)
+
+    def rebuild(self, how=rebuild) -> None:
+        self.targets = how(self.engine, self.clock, self.copies)
+        self.taken = dict.fromkeys(TARGETS, 0)  # copies of each target's task used so far
+        self.used: set[tuple[str, str]] = set()  # (target, "closed" or "waiting")
+        self.data = snapshot(self.engine)
+
+    def target(self, case: Case, uses: str) -> Target | None:
+        if case.target is None:
+            return None
+        if case.changes_data and uses == "task":
+            if self.taken[case.target] + 1 >= self.copies[case.target]:
+                self.rebuild()
+            self.taken[case.target] += 1
+            return self.targets[case.target][self.taken[case.target]]
+        if case.changes_data:
+            if (case.target, uses) in self.used:
+                self.rebuild()
+            self.used.add((case.target, uses))
+        return self.targets[case.target][0]
+
+    def version(self, task_id: int) -> int:
+        with self.engine.context(write=False) as ctx:
+            return ctx.session.get(Task, task_id).version
+
+    def read(self, reader: Reader, target: Target | None) -> object:
+        with self.engine.context(write=False) as ctx:
+            return reader(ctx.session, target)
+
+    def check(self, case: Case) -> str | None:
+        """Make the request; what went against the table, or None."""
+        call = CALLS[case.endpoint]
+        target = self.target(case, call.uses)
+        effect = call.effect if case.changes_data else None
+        seen = self.read(effect, target) if effect else None
+        if case.method == "GET":
+            response = self.client.get(call.url(target))
+        else:
+            data = call.data(self.version, target) | {"csrf_token": self.token}
+            response = self.client.post(call.url(target), data=data)
+        got = outcome(response)
+        before, self.data = self.data, snapshot(self.engine)
+        if case.endpoint in SESSION_CHANGES and case.method == "POST":
+            self.token = token(self.client)
+        problems = []
+        if got != case.expected:
+            problems.append(f"expected {case.expected}, got {response.status_code} ({got})")
+        if effect and got == OK and self.read(effect, target) == seen:
+            problems.append("allowed, but nothing changed")
+        if not effect and self.data != before:
+            problems.append("the data changed")
+            self.rebuild()  # the next requests find the scenario as built
+        return f"{case}: {'; '.join(problems)}" if problems else None
+
+
+def test_every_route_is_classified(app):
+    missing = unclassified(app)
+    assert not missing, "classify these routes (see the top of this file):\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_who_may_do_what(role, app, organisation, clock):
+    assert not unclassified(app), "classify every route first: test_every_route_is_classified"
+    client = app.test_client()
+    if ROLES[role]:
+        sign_in(client, ROLES[role])
+    walked = cases(app, role)
+    posts = Counter(c.target for c in walked if c.changes_data and CALLS[c.endpoint].uses == "task")
+    walk = Walk(organisation, clock, client, {t: 1 + posts[t] for t in TARGETS})
+    failures = [problem for case in walked if (problem := walk.check(case))]
+    assert not failures, f"{len(failures)} of {len(walked)} requests:\n" + "\n".join(failures)
+
+
+def test_the_scenario_has_what_every_route_needs(organisation, clock):
+    targets = build(organisation, clock, dict.fromkeys(TARGETS, 2))
+    with organisation.context(write=False) as ctx:
+        for name, (t, _) in targets.items():
+            assert ctx.session.get(Report, t.report).status == "submitted", name
+            assert ctx.session.get(ExtensionRequest, t.request).status == "pending", name
+            assert ctx.session.get(Task, t.task).status == "reported", name
+            assert (
+                ctx.session.get(Unit, t.unit).code
+                == {
+                    OWN: "QLKHCN",
+                    OTHER: "QLTDC",
+                    OFFICE: "VPS",
+                    ELSEWHERE: "VHXH",
+                }[name]
+            )
