@@ -53,7 +53,17 @@ from sqlalchemy.orm import Session
 from tests.conftest import PASSWORD, PlanMaker, sign_in, task_by_ref, user
 from tests.test_web_office_board import snapshot
 from workflow import tasks as svc
-from workflow.models import Base, ExtensionRequest, Report, Task, Unit, User
+from workflow.directions import request_explanation
+from workflow.models import (
+    Base,
+    ExplanationRequest,
+    ExtensionRequest,
+    Report,
+    Task,
+    TaskEvent,
+    Unit,
+    User,
+)
 
 # --- roles, targets, outcomes --------------------------------------------------------------------
 
@@ -121,6 +131,14 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("office.grant", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.refuse", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.trigger", "POST"):         (NO,      NO,       NO,  TRIGGER_HOME, NO,      ANY,  TRIGGER_AWAY),
+    # search: everyone signed in; the results are scoped (tests/test_search.py)
+    ("search.home", "GET"):             (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    # DIRECT, REQUEST_EXPLANATION: leadership in its organisation; EXPLAIN: the lead unit;
+    # COMMENT: whoever sees the task
+    ("directions.direct", "POST"):      (NO,      NO,       NO,       NO,      HOME,    ANY,  NO),
+    ("directions.ask", "POST"):         (NO,      NO,       NO,       NO,      HOME,    ANY,  NO),
+    ("directions.answer", "POST"):      (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
+    ("directions.comment", "POST"):     (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
 }
 # fmt: on
 
@@ -143,9 +161,10 @@ ORGANISATION_TABLES = {"units", "unit_groups", "unit_aliases", "unit_group_membe
 
 @dataclass(frozen=True)
 class Target:
-    task: int  # in progress: a submitted report, a pending extension request of its deadline
-    report: int
+    task: int  # in progress: a submitted report, a pending extension request of its deadline,
+    report: int  # and an open request to explain
     request: int
+    explanation: int
     closed: int  # a sibling closed by an accepted complete report
     waiting: int  # a sibling waiting for its guidance document
     unit: int  # the lead unit
@@ -201,12 +220,14 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                     report = svc.submit_report(
                         ctx, head, task, text="Đã làm", progress=40, period_key="2026-09"
                     )
+                    asked = request_explanation(ctx, user(ctx, "admin"), task, "Vì sao chậm?")
                     ctx.session.flush()
                     found[target].append(
                         Target(
                             task=task.id,
                             report=report.id,
                             request=request.id,
+                            explanation=asked.id,
                             closed=closed.id,
                             waiting=waiting.id,
                             unit=task.lead_units[0].id,
@@ -261,6 +282,19 @@ def _request_status(db, t):
 
 def _status(attribute: str) -> Reader:
     return lambda db, t: db.get(Task, getattr(t, attribute)).status
+
+
+def _events(action: str, attribute: str = "task") -> Reader:
+    return lambda db, t: db.scalar(
+        sa.select(sa.func.count()).where(
+            TaskEvent.task_id == getattr(t, attribute), TaskEvent.action == action
+        )
+    )
+
+
+def _explanations_asked(db, t):
+    query = sa.select(sa.func.count()).where(ExplanationRequest.task_id == t.closed)
+    return db.scalar(query)
 
 
 def _passwords(db, t):
@@ -357,6 +391,32 @@ CALLS: dict[str, Call] = {
         effect=_status("waiting"),
         targeted=True,
         uses="waiting",
+    ),
+    "search.home": Call("/tasks?q=viec"),
+    "directions.direct": Call(
+        lambda t: f"/tasks/{t.task}/directions",
+        lambda v, t: {"text": "Khẩn trương hoàn thành"},
+        effect=_events("direction"),
+        targeted=True,
+    ),
+    "directions.ask": Call(  # on the closed sibling: the task itself is already asked
+        lambda t: f"/tasks/{t.closed}/explanations",
+        lambda v, t: {"question": "Vì sao hoàn thành muộn?"},
+        effect=_explanations_asked,
+        targeted=True,
+        uses="closed",
+    ),
+    "directions.answer": Call(
+        lambda t: f"/tasks/{t.task}/explanations/{t.explanation}/answer",
+        lambda v, t: {"answer": "Chờ số liệu của các xã"},
+        effect=lambda db, t: db.get(ExplanationRequest, t.explanation).status,
+        targeted=True,
+    ),
+    "directions.comment": Call(
+        lambda t: f"/tasks/{t.task}/comments",
+        lambda v, t: {"text": "Đề nghị bổ sung số liệu"},
+        effect=_events("comment"),
+        targeted=True,
     ),
 }
 # Changes to the session itself, walked last in this order (after them the client is another).
