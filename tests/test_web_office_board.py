@@ -452,3 +452,43 @@ def test_an_already_decided_report_is_a_conflict_not_a_500(seeded, english):
     second = post_form(english, f"/office/reports/{report_id}/accept", seen, "/office")
     assert (first.status_code, second.status_code) == (302, 409)
     assert post_form(english, "/office/reports/999999/accept", seen, "/office").status_code == 404
+
+
+def test_the_office_cannot_review_its_own_report_a_colleague_can(seeded, app):
+    """vps.office reports on a task its own unit leads; the queue offers no review to them."""
+    report_id = submit(seeded, "1", "vps.office")
+    author = app.test_client()
+    author.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(author, "vps.office")
+    html = author.get("/office").get_data(as_text=True)
+    assert rows_of(html, "report") == [str(report_id)]
+    assert f"/office/reports/{report_id}/accept" not in html
+    assert "You submitted this report" in html
+    task_page = author.get(f"/tasks/{task_id_of(seeded, '1')}").get_data(as_text=True)
+    assert f"/reports/{report_id}/accept" not in task_page
+    before = snapshot(seeded)
+    response = post_form(
+        author,
+        f"/office/reports/{report_id}/accept",
+        {"note": "", "version": version(seeded, "1")},
+        form_page="/office",
+    )
+    assert response.status_code == 403
+    assert snapshot(seeded) == before
+    colleague = app.test_client()
+    sign_in(colleague, "hcqt.office")
+    assert f"/office/reports/{report_id}/accept" in colleague.get("/office").get_data(as_text=True)
+    response = post_form(
+        colleague,
+        f"/office/reports/{report_id}/accept",
+        {"note": "", "version": version(seeded, "1")},
+        form_page="/office",
+    )
+    assert response.status_code == 302
+    with seeded.context() as ctx:
+        assert ctx.session.get(Report, report_id).reviewed_by.username == "hcqt.office"
+
+
+def task_id_of(engine, ref: str) -> int:
+    with engine.context() as ctx:
+        return task_by_ref(ctx, "test-plan", ref).id

@@ -22,6 +22,7 @@ from web.work import ctx, undo
 from workflow import board
 from workflow import tasks as svc
 from workflow.errors import IllegalTransition, InvalidInput
+from workflow.permissions import Action, can_review
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -69,6 +70,7 @@ def _page(status: int = 200, trigger: TriggerForm | None = None):
                 ReturnForm(formdata=None, version=row.task.version),
             )
             for row in queue
+            if can_review(user, Action.ACCEPT, row.report)
         },
         extensions=extensions,
         decisions={
