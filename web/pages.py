@@ -21,9 +21,9 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, office, plans, tasks, unit
+    from web import admin, board, office, plans, tasks, unit
 
-    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp):
+    for blueprint in (bp, unit.bp, tasks.bp, office.bp, board.bp, plans.bp, admin.bp):
         app.register_blueprint(blueprint)
     app.context_processor(_navigation)
 
@@ -42,5 +42,6 @@ def _navigation() -> dict:
         ("office.home", _l("Office"), can(user, Action.ACCEPT)),
         ("board.home", _l("Overdue board"), can(user, Action.VIEW)),
         ("plans.home", _l("Plans"), can(user, Action.VIEW)),
+        ("admin.units", _l("Units and users"), can(user, Action.MANAGE_USERS)),
     ]
     return {"screens": [(endpoint, label) for endpoint, label, allowed in screens if allowed]}
