@@ -21,11 +21,12 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import board, directions, office, plans, search, tasks, unit
+    from web import admin, board, directions, office, plans, search, tasks, unit
 
-    blueprints = (bp, unit.bp, tasks.bp, directions.bp, office.bp, board.bp, plans.bp, search.bp)
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    blueprints = (unit, tasks, directions, office, board, plans, search, admin)
+    app.register_blueprint(bp)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
     app.context_processor(_navigation)
 
 
@@ -43,5 +44,6 @@ def _navigation() -> dict:
         ("office.home", _l("Office"), can(user, Action.ACCEPT)),
         ("board.home", _l("Overdue board"), can(user, Action.VIEW)),
         ("plans.home", _l("Plans"), can(user, Action.VIEW)),
+        ("admin.units", _l("Units and users"), can(user, Action.MANAGE_USERS)),
     ]
     return {"screens": [(endpoint, label) for endpoint, label, allowed in screens if allowed]}

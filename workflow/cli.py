@@ -38,7 +38,6 @@ from workflow.queries import (
     upcoming,
 )
 from workflow.regime import describe_period
-from workflow.text import clean
 
 KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
 
@@ -773,24 +772,20 @@ def user() -> None:
 def user_add(
     state: State, username: str, full_name: str, role: str, unit: str | None, email: str | None
 ) -> None:
-    """Create an account."""
-    from workflow.organisation import USERNAME
+    """Create an account (set its password with `password set`)."""
+    from workflow.administration import create_user
     from workflow.units import find_unit
 
-    if not USERNAME.fullmatch(username):
-        raise InvalidInput(
-            f"username {username!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'"
-        )
     with state.engine().context() as ctx:
-        if ctx.session.scalar(sa.select(User.id).where(User.username == username)):
-            raise InvalidInput(f"username {username!r} is taken")
         unit_row = find_unit(ctx.session, unit) if unit else None
-        if role in ("unit_head", "unit_delegate") and unit_row is None:
-            raise InvalidInput(f"--unit: required for the role {role}")
-        ctx.session.add(
-            User(
-                username=username, full_name=clean(full_name), role=role, unit=unit_row, email=email
-            )
+        create_user(
+            ctx,
+            None,  # the operator on the host
+            username=username,
+            full_name=full_name,
+            role=role,
+            unit_id=unit_row.id if unit_row else None,
+            email=email,
         )
     click.echo(f"user {username} ({role}) created")
 

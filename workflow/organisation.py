@@ -47,7 +47,9 @@ class OrganisationResult:
 
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,31}")
+CODE_RULE = "1 to 32 upper-case letters, digits or '_'"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+USERNAME_RULE = "2 to 64 lower-case letters, digits, '.', '_' or '-'"
 ENTRY_KEYS = {
     "units": {"code", "name", "kind", "parent", "aliases"},
     "groups": {"scope", "name", "phrases", "members"},
@@ -75,7 +77,7 @@ def load_organisation(
     for entry in data.get("units", []):
         unit = by_code[entry["code"]]
         for alias in entry.get("aliases", []):
-            _ensure_alias(session, unit.parent_id, alias, unit_id=unit.id)
+            _ensure_alias(session, alias_scope(unit), alias, unit_id=unit.id)
     for entry in data.get("groups", []):
         _upsert_group(session, entry, by_code, result)
     for entry in data.get("users", []):
@@ -127,9 +129,7 @@ def _validate(data: dict[str, Any], known_codes: set[str], problems: list[str]) 
         where = f"units[{i}]"
         _require_str(entry, where, ("code", "name", "kind"), problems)
         if isinstance(entry.get("code"), str) and not CODE.fullmatch(entry["code"]):
-            problems.append(
-                f"{where}: code {entry['code']!r}: 1 to 32 upper-case letters, digits or '_'"
-            )
+            problems.append(f"{where}: code {entry['code']!r}: {CODE_RULE}")
         if entry.get("kind") not in UNIT_KINDS:
             problems.append(
                 f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(UNIT_KINDS)}"
@@ -154,9 +154,7 @@ def _validate(data: dict[str, Any], known_codes: set[str], problems: list[str]) 
         where = f"users[{i}]"
         _require_str(entry, where, ("username", "full_name", "role"), problems)
         if isinstance(entry.get("username"), str) and not USERNAME.fullmatch(entry["username"]):
-            problems.append(
-                f"{where}: username {entry['username']!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'"
-            )
+            problems.append(f"{where}: username {entry['username']!r}: {USERNAME_RULE}")
         if entry.get("role") not in ROLES:
             problems.append(f"{where}: role {entry.get('role')!r} is not one of {', '.join(ROLES)}")
         if entry.get("unit") is not None and entry["unit"] not in codes:
@@ -172,6 +170,11 @@ def _require_str(entry: Any, where: str, keys: tuple[str, ...], problems: list[s
     for key in keys:
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             problems.append(f"{where}: {key} is required (text)")
+
+
+def alias_scope(unit: Unit) -> int | None:
+    """Where a unit's aliases are meaningful: among its parent's units (top level: everywhere)."""
+    return unit.parent_id
 
 
 def _upsert_unit(
