@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
+from web.forms import not_a_day, parse_day
 from web.work import ctx
 from workflow import board
 from workflow.classify import DueClass
@@ -49,10 +50,11 @@ def _filters() -> tuple[Filters, list[str]]:
     as_of = ctx().today()
     raw = request.args.get("as_of", "").strip()
     if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            problems.append(_("“%(value)s” is not a date: use the form YYYY-MM-DD.", value=raw))
+        day = parse_day(raw)
+        if day is None:
+            problems.append(not_a_day(raw))
+        else:
+            as_of = day
     ids: dict[str, int | None] = {}
     for name in ("plan", "unit"):
         value = request.args.get(name, "").strip()

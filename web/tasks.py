@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from web.auth import me
+from web.errors import describe
+from web.forms import DayField
 from web.work import ctx, undo
 from workflow import tasks as svc
 from workflow.errors import InvalidInput
@@ -109,7 +111,6 @@ LABELS = {
     "due_status_labels": DUE_STATUS_LABELS,
     "report_status_labels": REPORT_STATUS_LABELS,
     "action_labels": ACTION_LABELS,
-    "describe_period": describe_period,
 }
 
 
@@ -138,12 +139,7 @@ class ReportForm(FlaskForm):
 class ExtensionForm(FlaskForm):
     period = SelectField(_l("Due item"), validators=[InputRequired()], validate_choice=True)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])
-    proposed_date = DateField(
-        _l("Proposed date"),
-        validators=[Optional()],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-    )
+    proposed_date = DayField(_l("Proposed date"), validators=[Optional()])
     version = _version_field()
 
 
@@ -163,7 +159,7 @@ def _period_choices(items: list[DueItem]) -> list[tuple[str, str]]:
         if item.kind == "deadline":
             label = _("Task deadline (complete reports only)")
         else:
-            label = f"{describe_period(item.period_key)} · {KIND_LABELS[item.kind]}"
+            label = f"{describe(describe_period(item.period_key))} · {KIND_LABELS[item.kind]}"
         choices.append((f"{item.kind}:{item.period_key}", f"{label} · {item.due_date:%d/%m/%Y}"))
     return choices
 
@@ -233,7 +229,7 @@ def report(task_id: int):
         )
     except InvalidInput as exc:
         undo()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(describe(exc))
         return _page(task_id, 400, report_form=form)
     return _back(task_id, _("Your report is submitted."))
 
@@ -261,7 +257,7 @@ def extension(task_id: int):
         )
     except InvalidInput as exc:
         undo()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(describe(exc))
         return _page(task_id, 400, extension_form=form)
     return _back(task_id, _("Your request for an extension is sent."))
 
