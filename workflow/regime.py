@@ -191,11 +191,14 @@ def describe_period(key: str) -> Message:
     year, _, part = key.partition("-")
     if not part:
         return Message(_YEAR, year=year)
-    if part.startswith("Q"):
-        return Message(_QUARTERS[int(part[1:]) - 1], year=year)
     if part in _HALVES:
         return Message(_HALVES[part], year=year)
-    return Message(_MONTHS[int(part) - 1], year=year)
+    try:
+        if part.startswith("Q"):
+            return Message(_QUARTERS[int(part[1:]) - 1], year=year)
+        return Message(_MONTHS[int(part) - 1], year=year)
+    except (ValueError, IndexError):
+        return Message(key)  # not a period key: shown as it is
 
 
 def vietnamese_period(key: str) -> str:
