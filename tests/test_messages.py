@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +13,7 @@ from workflow.errors import ImportFailed, InvalidInput, NhiemvuError
 from workflow.messages import N_, Message, MessageParamsError, term
 from workflow.regime import describe_period
 
+ROOT = Path(__file__).resolve().parent.parent
 PROPOSED = N_("proposed date: %(proposed)s is not after the due date %(due)s")
 
 
@@ -79,3 +83,36 @@ def test_import_failed_keeps_its_problem_list() -> None:
 )
 def test_describe_period_is_a_message(key: str, english: str) -> None:
     assert str(describe_period(key)) == english
+
+
+def _marked_calls() -> list[tuple[str, str, set[str], bool]]:
+    """(where, template, keywords, has **) for every call whose first argument is N_("...")."""
+    found = []
+    for path in sorted((ROOT / "workflow").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            first = node.args[0]
+            if not (
+                isinstance(first, ast.Call)
+                and isinstance(first.func, ast.Name)
+                and first.func.id == "N_"
+                and isinstance(first.args[0], ast.Constant)
+            ):
+                continue
+            names = {k.arg for k in node.keywords if k.arg is not None}
+            spread = any(k.arg is None for k in node.keywords)
+            found.append((f"{path.name}:{node.lineno}", first.args[0].value, names, spread))
+    return found
+
+
+def test_every_marked_message_in_the_engine_is_given_the_values_it_names() -> None:
+    """A static check of every raise site, also those no other test reaches."""
+    calls = _marked_calls()
+    assert len(calls) > 50
+    for where, template, names, spread in calls:
+        wanted = set(re.findall(r"%\((\w+)\)", template))
+        if spread:  # **values: at least nothing unknown
+            assert names <= wanted, (where, template, names)
+        else:
+            assert names == wanted, (where, template, names)
