@@ -49,16 +49,19 @@ def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def web(organisation, password_hash, translations):
-    from web import create_app
+    """The app on these catalogs. Flask-Babel caches translations per process by language
+    alone, so the cache is emptied before (another app's catalog) and after (this one's)."""
+    from web import babel, create_app
 
+    babel.domain_instance.cache.clear()
     with organisation.context() as ctx:
         for account in ctx.session.scalars(sa.select(User)):
             account.password_hash = password_hash
             account.session_token = uuid.uuid4().hex
-    app = create_app(
+    yield create_app(
         {"TESTING": True, "BABEL_TRANSLATION_DIRECTORIES": str(translations)}, engine=organisation
     )
-    return app
+    babel.domain_instance.cache.clear()
 
 
 def _client(web, lang: str):
