@@ -19,7 +19,7 @@ from workflow.due import regenerate
 from workflow.errors import InvalidInput
 from workflow.models import DueItem, TaskEvent
 from workflow.queries import overdue, summary
-from workflow.regime import DEFAULT_REGIME, ReportingRegime, describe_period
+from workflow.regime import DEFAULT_REGIME, ReportingRegime, describe_period, vietnamese_period
 from workflow.tasks import change_timing, submit_report
 from workflow.timing import Frequency
 
@@ -150,8 +150,24 @@ def test_distinct_days_are_all_kept() -> None:
         ("2026", "năm 2026"),
     ],
 )
-def test_describe_period_in_vietnamese(key: str, label: str) -> None:
-    assert describe_period(key) == label
+def test_vietnamese_period(key: str, label: str) -> None:
+    assert vietnamese_period(key) == label
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("2026-11", "November 2026"),
+        ("2026-01", "January 2026"),
+        ("2026-Q1", "Q1 2026"),
+        ("2026-Q4", "Q4 2026"),
+        ("2026-H1", "first half of 2026"),
+        ("2026-H2", "second half of 2026"),
+        ("2026", "2026"),
+    ],
+)
+def test_describe_period_is_a_message_in_english_by_default(key: str, label: str) -> None:
+    assert str(describe_period(key)) == label
 
 
 # === Due items from a task's timing ================================================================

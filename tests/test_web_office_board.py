@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -85,7 +86,8 @@ def test_office_accepts_a_report_and_the_task_closes(seeded, english):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert rows_of(html, "report") == [str(report_id)]
-    assert "Việc đã quá hạn" in html and "Văn phòng Sở" in html and "tháng 9/2026" in html
+    assert "Việc đã quá hạn" in html and "Văn phòng Sở" in html
+    assert "September 2026" in html and "tháng 9/2026" not in html  # the period, in English
     response = post_form(
         english,
         f"/office/reports/{report_id}/accept",
@@ -163,7 +165,7 @@ def test_office_grants_and_refuses_extensions(seeded, english):
     sign_in(english, "vps.office")
     html = english.get("/office").get_data(as_text=True)
     assert rows_of(html, "request") == [str(granted), str(refused)]
-    assert 'value="2027-06-30"' in html  # the proposed date is the default
+    assert 'value="30/06/2027"' in html  # the proposed date is the default
     response = post_form(
         english,
         f"/office/extensions/{granted}/grant",
@@ -187,6 +189,32 @@ def test_office_grants_and_refuses_extensions(seeded, english):
             date(2027, 6, 30),
         )
     assert rows_of(english.get("/office").get_data(as_text=True), "request") == []
+
+
+def test_the_office_types_dates_the_vietnamese_way(seeded, english):
+    request_id = _request_extension(seeded, "2", "qlkhcn.head", None)
+    sign_in(english, "vps.office")
+    before = snapshot(seeded)
+    bad = post_form(
+        english, f"/office/extensions/{request_id}/grant", {"new_date": "31/02/2027"}, "/office"
+    )
+    assert bad.status_code == 400 and snapshot(seeded) == before
+    page = unescape(bad.get_data(as_text=True))
+    assert "New due date: '31/02/2027' is not a date (dd/mm/yyyy)" in page
+    assert 'value="31/02/2027"' in page  # what was typed, shown again
+    good = post_form(
+        english, f"/office/extensions/{request_id}/grant", {"new_date": "30/6/2027"}, "/office"
+    )
+    assert good.status_code == 302
+    with seeded.context() as ctx:
+        assert ctx.session.get(ExtensionRequest, request_id).granted_date == date(2027, 6, 30)
+    with seeded.context() as ctx:
+        waiting = task_by_ref(ctx, "test-plan", "3").id
+    trigger = {"number": "7/HD", "issued_on": "2/11/2026", "issuer": "Bộ", "tasks": [waiting]}
+    assert post_form(english, "/office/triggers", trigger, "/office").status_code == 302
+    with seeded.context() as ctx:
+        document = ctx.session.scalars(sa.select(TriggerDocument)).one()
+        assert document.issued_on == date(2026, 11, 2)
 
 
 def test_waiting_tasks_show_days_waited_and_a_trigger_releases_two(seeded, english):

@@ -329,7 +329,7 @@ def test_a_unit_head_asks_for_an_extension(en, make_plan, engine):
     bad = {"period": "deadline:deadline", "reason": "Chờ ý kiến", "version": before[0]}
     for data in (
         {**bad, "reason": ""},
-        {**bad, "proposed_date": "31/12/2027"},  # not the date input's format
+        {**bad, "proposed_date": "12/31/2027"},  # month first, as an English browser writes
         {**bad, "proposed_date": "2027-02-30"},
         {**bad, "proposed_date": "2027-01-31"},  # before the deadline: the engine refuses
     ):

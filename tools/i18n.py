@@ -3,7 +3,8 @@
     python tools/i18n.py          # extract, update catalogs, compile
     python tools/i18n.py --check  # fail if a string is not extracted, translated or compiled
 
-Source strings are English; Vietnamese (the default language) is in
+Source strings are English, from the web app and from the engine's messages (marked ``N_`` in
+``workflow``); Vietnamese (the default language) is in
 web/translations/vi/LC_MESSAGES/messages.po. The compiled .mo files are committed so that an
 installation needs no build step; tests/test_translations.py runs --check.
 """
@@ -36,12 +37,15 @@ def extract() -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "N_",  # the engine's messages (workflow.messages), translated by the web app
             "--no-location",
             "--sort-output",
             "--omit-header",
             "-o",
             str(TRANSLATIONS / "messages.pot"),
             "web",
+            "workflow",
         ],
         cwd=ROOT,
         check=True,

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from workflow.clock import LOCAL_TZ
 from workflow.config import Settings, load_settings
 from workflow.context import Engine
+from workflow.regime import describe_period
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["day"] = _day
     app.jinja_env.filters["moment"] = _moment
+    app.jinja_env.globals["describe_period"] = describe_period  # a message: show it with |tr
     from web import auth, errors, pages, paging, work
 
     app.after_request(_security_headers)  # registered first: runs last, on every response

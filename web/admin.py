@@ -15,6 +15,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from web.auth import me
+from web.errors import describe
 from web.work import ctx, undo
 from workflow import administration as svc
 from workflow.accounts import MIN_PASSWORD_LENGTH
@@ -156,7 +157,7 @@ def create_unit():
             kind=form.kind.data,
         )
     except InvalidInput as exc:
-        return _refused(_units_page, form, str(exc), form=form)
+        return _refused(_units_page, form, describe(exc), form=form)
     flash(_("The unit %(code)s is created.", code=unit.code), "info")
     return redirect(url_for("admin.unit", unit_id=unit.id))
 
@@ -197,7 +198,7 @@ def rename_unit(unit_id: int):
     try:
         svc.rename_unit(ctx(), me(), unit_id, form.name.data)
     except InvalidInput as exc:
-        return _refused(_unit_page, form, str(exc), unit_id=unit_id, rename=form)
+        return _refused(_unit_page, form, describe(exc), unit_id=unit_id, rename=form)
     flash(_("The unit is renamed."), "info")
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
@@ -211,7 +212,7 @@ def add_alias(unit_id: int):
     try:
         row = svc.add_alias(ctx(), me(), unit_id, form.alias.data)
     except InvalidInput as exc:
-        return _refused(_unit_page, form, str(exc), unit_id=unit_id, alias=form)
+        return _refused(_unit_page, form, describe(exc), unit_id=unit_id, alias=form)
     flash(_("The alias “%(alias)s” is added.", alias=row.alias), "info")
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
@@ -231,7 +232,7 @@ def delete_unit(unit_id: int):
         code = svc.delete_unit(ctx(), me(), unit_id)
     except InvalidInput as exc:
         undo()
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return _unit_page(unit_id, status=400)
     flash(_("The unit %(code)s is deleted.", code=code), "info")
     return redirect(url_for("admin.units"))
@@ -280,7 +281,7 @@ def create_user():
             password=form.password.data,
         )
     except InvalidInput as exc:
-        return _refused(_users_page, form, str(exc), form=form)
+        return _refused(_users_page, form, describe(exc), form=form)
     flash(_("The account %(username)s is created.", username=account.username), "info")
     return redirect(url_for("admin.users"))
 
@@ -309,7 +310,7 @@ def _set_active(user_id: int, active: bool, done: str):
         svc.set_active(ctx(), me(), user_id, active)
     except InvalidInput as exc:
         undo()
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return _user_page(user_id, status=400)
     flash(done, "info")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -336,6 +337,6 @@ def reset_password(user_id: int):
     try:
         svc.reset_password(ctx(), me(), user_id, form.password.data)
     except InvalidInput as exc:
-        return _refused(_user_page, form, str(exc), user_id=user_id, reset=form)
+        return _refused(_user_page, form, describe(exc), user_id=user_id, reset=form)
     flash(_("The password is reset: the account's sessions are ended."), "info")
     return redirect(url_for("admin.user", user_id=user_id))

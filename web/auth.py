@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from web.errors import describe
 from web.work import ctx, undo
 from workflow import accounts
 from workflow.errors import InvalidInput
@@ -121,7 +122,7 @@ def password():
             accounts.change_password(ctx(), me(), form.current.data, form.new.data)
         except InvalidInput as exc:
             undo()
-            form.new.errors.append(str(exc))
+            form.new.errors.append(describe(exc))
         else:
             login_user(Account(me()))  # this session carries the new token; the others end
             flash(_("Your password is changed. Other sessions are signed out."), "info")

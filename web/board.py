@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
+from web.forms import not_a_day, parse_day
 from web.paging import page_arg, per_page
 from web.tasks import STATE_LABELS
 from web.work import ctx
@@ -54,10 +55,11 @@ def _filters() -> tuple[Filters, list[str]]:
     as_of = ctx().today()
     raw = request.args.get("as_of", "").strip()
     if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            problems.append(_("“%(value)s” is not a date: use the form YYYY-MM-DD.", value=raw))
+        day = parse_day(raw)
+        if day is None:
+            problems.append(not_a_day(raw))
+        else:
+            as_of = day
     ids: dict[str, int | None] = {}
     for name in ("plan", "unit"):
         value = request.args.get(name, "").strip()

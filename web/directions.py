@@ -7,10 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from web.auth import me
+from web.errors import describe
+from web.forms import DayField
 from web.work import ctx, undo
 from workflow import directions as svc
 from workflow.errors import InvalidInput
@@ -28,9 +30,7 @@ class DirectionForm(FlaskForm):
 
 class ExplanationForm(FlaskForm):
     question = TextAreaField(_l("What must the unit explain?"), validators=TEXT)
-    answer_by = DateField(
-        _l("Answer by"), validators=[Optional()], format="%Y-%m-%d", render_kw={"type": "date"}
-    )
+    answer_by = DayField(_l("Answer by"), validators=[Optional()])
 
 
 class AnswerForm(FlaskForm):
@@ -69,7 +69,7 @@ def _submit(task_id: int, action: Action, name: str, act, done: str):
             act(task, form)
         except InvalidInput as exc:
             undo()
-            form.form_errors.append(str(exc))
+            form.form_errors.append(describe(exc))
         else:
             flash(done, "info")
             return redirect(url_for("tasks.show", task_id=task_id, _anchor="discussion"))

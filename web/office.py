@@ -7,17 +7,18 @@ Thin views: who may do what is the engine's contract, what is shown comes from
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from web.auth import me
-from web.forms import AcceptForm, ReturnForm, reason_field
+from web.errors import describe
+from web.forms import AcceptForm, DayField, ReturnForm, reason_field
 from web.work import ctx, undo
 from workflow import board
 from workflow import tasks as svc
@@ -28,7 +29,7 @@ bp = Blueprint("office", __name__, url_prefix="/office")
 
 
 class GrantForm(FlaskForm):
-    new_date = DateField(_l("New due date"), validators=[Optional()])
+    new_date = DayField(_l("New due date"), validators=[Optional()])
 
 
 class RefuseForm(FlaskForm):
@@ -37,7 +38,7 @@ class RefuseForm(FlaskForm):
 
 class TriggerForm(FlaskForm):
     number = StringField(_l("Document number"), validators=[DataRequired(), Length(max=64)])
-    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
+    issued_on = DayField(_l("Date of the document"), validators=[InputRequired()])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=255)])
     title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=2000)])
     tasks = SelectMultipleField(
@@ -49,8 +50,17 @@ class TriggerForm(FlaskForm):
     )
 
 
-def _page(status: int = 200, trigger: TriggerForm | None = None):
-    """The whole screen, for a GET or to re-display a refused form."""
+def _page(
+    status: int = 200,
+    trigger: TriggerForm | None = None,
+    refused_grants: dict[int, GrantForm] | None = None,
+):
+    """The whole screen, for a GET or to re-display a refused form.
+
+    ``refused_grants`` maps an extension request's id to its refused grant form, shown again
+    with the date as typed.
+    """
+    refused_grants = refused_grants or {}
     context, user = ctx(), me()
     scope = board.organisation_unit_ids(context.session, user)
     today = context.today()
@@ -75,7 +85,8 @@ def _page(status: int = 200, trigger: TriggerForm | None = None):
         extensions=extensions,
         decisions={
             row.request.id: (
-                GrantForm(formdata=None, new_date=row.request.proposed_date),
+                refused_grants.get(row.request.id)
+                or GrantForm(formdata=None, new_date=row.request.proposed_date),
                 RefuseForm(formdata=None),
             )
             for row in extensions
@@ -95,10 +106,16 @@ def _refused(form: FlaskForm | None = None, message: str | None = None, status: 
     undo()
     if message:
         flash(message, "error")
-    for field_errors in form.errors.values() if form is not None else ():
+    for name, field_errors in form.errors.items() if form is not None else ():
+        label = form[name].label.text if name in form else ""
         for error in field_errors:
-            flash(str(error), "error")
-    return _page(status, trigger=form if isinstance(form, TriggerForm) else None)
+            flash(f"{label}: {error}" if label else str(error), "error")
+    grants = {}
+    if isinstance(form, GrantForm) and request.view_args:
+        grants[request.view_args["request_id"]] = form  # shows the date as typed
+    return _page(
+        status, trigger=form if isinstance(form, TriggerForm) else None, refused_grants=grants
+    )
 
 
 def _back(message: str):
@@ -129,7 +146,7 @@ def accept(report_id: int):
             expected_version=form.version.data,
         )
     except IllegalTransition as exc:
-        return _refused(message=str(exc), status=409)
+        return _refused(message=describe(exc), status=409)
     return _back(_("The report is accepted."))
 
 
@@ -145,7 +162,7 @@ def return_(report_id: int):
             ctx(), me(), report_id, form.reason.data, expected_version=form.version.data
         )
     except IllegalTransition as exc:
-        return _refused(message=str(exc), status=409)
+        return _refused(message=describe(exc), status=409)
     return _back(_("The report is returned to the unit."))
 
 
@@ -159,9 +176,9 @@ def grant(request_id: int):
     try:
         svc.decide_extension(ctx(), me(), request_id, grant=True, new_date=form.new_date.data)
     except InvalidInput as exc:
-        return _refused(message=str(exc))
+        return _refused(form, message=describe(exc))
     except IllegalTransition as exc:
-        return _refused(message=str(exc), status=409)
+        return _refused(form, message=describe(exc), status=409)
     return _back(_("The extension is granted."))
 
 
@@ -175,7 +192,7 @@ def refuse(request_id: int):
     try:
         svc.decide_extension(ctx(), me(), request_id, grant=False, note=form.reason.data)
     except IllegalTransition as exc:
-        return _refused(message=str(exc), status=409)
+        return _refused(message=describe(exc), status=409)
     return _back(_("The extension is refused."))
 
 
@@ -201,9 +218,9 @@ def trigger():
             task_ids=form.tasks.data,
         )
     except InvalidInput as exc:
-        return _refused(form, message=str(exc))
+        return _refused(form, message=describe(exc))
     except IllegalTransition as exc:
-        return _refused(form, message=str(exc), status=409)
+        return _refused(form, message=describe(exc), status=409)
     return _back(
         _("The document is recorded: %(count)d task(s) released.", count=len(form.tasks.data))
     )

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from web.auth import me
 from web.directions import FORMS as DISCUSSION_FORMS
 from web.directions import fresh_forms as fresh_discussion_forms
-from web.forms import AcceptForm, ReasonForm, ReturnForm, reason_field, version_field
+from web.errors import describe
+from web.forms import AcceptForm, DayField, ReasonForm, ReturnForm, reason_field, version_field
 from web.work import ctx, undo
 from workflow import tasks as svc
 from workflow.errors import InvalidInput
@@ -115,7 +116,6 @@ LABELS = {
     "due_status_labels": DUE_STATUS_LABELS,
     "report_status_labels": REPORT_STATUS_LABELS,
     "action_labels": ACTION_LABELS,
-    "describe_period": describe_period,
 }
 
 
@@ -142,12 +142,7 @@ class ReportForm(FlaskForm):
 class ExtensionForm(FlaskForm):
     period = SelectField(_l("Due item"), validators=[InputRequired()], validate_choice=True)
     reason = reason_field(_l("Reason"))
-    proposed_date = DateField(
-        _l("Proposed date"),
-        validators=[Optional()],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-    )
+    proposed_date = DayField(_l("Proposed date"), validators=[Optional()])
     version = version_field()
 
 
@@ -157,7 +152,7 @@ def _period_choices(items: list[DueItem]) -> list[tuple[str, str]]:
         if item.kind == "deadline":
             label = _("Task deadline (complete reports only)")
         else:
-            label = f"{describe_period(item.period_key)} · {KIND_LABELS[item.kind]}"
+            label = f"{describe(describe_period(item.period_key))} · {KIND_LABELS[item.kind]}"
         choices.append((f"{item.kind}:{item.period_key}", f"{label} · {item.due_date:%d/%m/%Y}"))
     return choices
 
@@ -229,7 +224,7 @@ def report(task_id: int):
         )
     except InvalidInput as exc:
         undo()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(describe(exc))
         return _page(task_id, 400, report_form=form)
     return _back(task_id, _("Your report is submitted."))
 
@@ -257,7 +252,7 @@ def extension(task_id: int):
         )
     except InvalidInput as exc:
         undo()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(describe(exc))
         return _page(task_id, 400, extension_form=form)
     return _back(task_id, _("Your request for an extension is sent."))
 

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from workflow.context import Context
 from workflow.errors import InvalidInput
+from workflow.messages import N_
 from workflow.models import User
 from workflow.organisation import USERNAME
 from workflow.permissions import Action, require
@@ -40,9 +41,9 @@ class SignIn:
 
 def _check_password_rules(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(N_("password: at least %(count)s characters"), count=MIN_PASSWORD_LENGTH)
     if user.username.lower() in password.lower():
-        raise InvalidInput("password: must not contain the username")
+        raise InvalidInput(N_("password: must not contain the username"))
 
 
 def set_password(ctx: Context, user: User, password: str) -> None:
@@ -62,9 +63,9 @@ def reset_password(ctx: Context, actor: User, user: User, password: str) -> None
 def change_password(ctx: Context, user: User, current: str, new: str) -> None:
     """A signed-in user changes their own password, proving the current one."""
     if not _verifies(user, current):
-        raise InvalidInput("current password: not correct")
+        raise InvalidInput(N_("current password: not correct"))
     if new == current:
-        raise InvalidInput("new password: must differ from the current one")
+        raise InvalidInput(N_("new password: must differ from the current one"))
     set_password(ctx, user, new)
 
 

@@ -24,6 +24,7 @@ from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
 from workflow.lifecycle import STATES
+from workflow.messages import N_
 from workflow.models import (
     DueItem,
     ExtensionRequest,
@@ -506,6 +507,6 @@ def unit_for(session: Session, user: User, unit_id: int) -> Unit:
     """A unit the board may drill into: it exists and belongs to the user's organisation."""
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} does not exist")
-    require_organisation(user, unit, "read the board of this unit")
+        raise NotFound(N_("unit %(unit)s does not exist"), unit=unit_id)
+    require_organisation(user, unit, N_("read the board of this unit"))
     return unit

@@ -37,7 +37,7 @@ from workflow.queries import (
     task_detail,
     upcoming,
 )
-from workflow.regime import describe_period
+from workflow.regime import vietnamese_period
 
 KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
 
@@ -548,7 +548,7 @@ def task_show(state: State, task_id: int, as_of: date | None) -> None:
         ]
         for item, item_class in detail.due_items:
             extra = f" (nominal {item.nominal_date})" if item.nominal_date != item.due_date else ""
-            label = f"{item.kind} {describe_period(item.period_key)}"
+            label = f"{item.kind} {vietnamese_period(item.period_key)}"
             if item.kind == "deadline":
                 label = "deadline"
             lines.append(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.errors import Conflict
+from workflow.messages import N_
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -85,7 +86,7 @@ class Database:
         except StaleDataError:
             session.rollback()
             raise Conflict(
-                "someone else changed this task at the same time; reload it and try again"
+                N_("someone else changed this task at the same time; reload it and try again")
             ) from None
         except BaseException:
             session.rollback()

@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from workflow.board import in_scope, led_by
+from workflow.clock import local_date
 from workflow.context import Context
 from workflow.errors import IllegalTransition, InvalidInput, NotFound
 from workflow.history import record
+from workflow.messages import N_, Message
 from workflow.models import ExplanationRequest, Task, TaskEvent, TaskUnit, User
 from workflow.permissions import Action, require
 
@@ -34,11 +36,17 @@ RECENT_DAYS = 30
 
 
 def _text(value: str | None, field: str) -> str:
+    """``value`` stripped; ``field`` is its name, marked with ``N_``."""
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(f"{field}: required")
+        raise InvalidInput(N_("%(field)s: required"), field=Message(field))
     if len(value) > MAX_TEXT:
-        raise InvalidInput(f"{field}: at most {MAX_TEXT} characters, got {len(value)}")
+        raise InvalidInput(
+            N_("%(field)s: at most %(most)s characters, got %(got)s"),
+            field=Message(field),
+            most=MAX_TEXT,
+            got=len(value),
+        )
     return value
 
 
@@ -60,13 +68,13 @@ def _note(ctx: Context, task: Task, actor: User, action: str, text: str, **chang
 def give_direction(ctx: Context, actor: User, task: Task, text: str) -> TaskEvent:
     """Ý kiến chỉ đạo: leadership's instruction on a task, shown to its units."""
     require(actor, Action.DIRECT, task)
-    return _note(ctx, task, actor, DIRECTION, _text(text, "direction"))
+    return _note(ctx, task, actor, DIRECTION, _text(text, N_("direction")))
 
 
 def add_comment(ctx: Context, actor: User, task: Task, text: str) -> TaskEvent:
     """A remark by anyone who may see the task (a cooperating unit, the Office, …)."""
     require(actor, Action.COMMENT, task)
-    return _note(ctx, task, actor, COMMENT, _text(text, "comment"))
+    return _note(ctx, task, actor, COMMENT, _text(text, N_("comment")))
 
 
 def default_answer_by(ctx: Context) -> date:
@@ -87,15 +95,17 @@ def request_explanation(
 ) -> ExplanationRequest:
     """Yêu cầu giải trình: ask the lead unit why, by a date. One open request per task."""
     require(actor, Action.REQUEST_EXPLANATION, task)
-    question = _text(question, "question")
+    question = _text(question, N_("question"))
     answer_by = answer_by or default_answer_by(ctx)
     if answer_by <= ctx.today():
-        raise InvalidInput(f"answer by: {answer_by:%d/%m/%Y} is not after today")
+        raise InvalidInput(N_("answer by: %(day)s is not after today"), day=answer_by)
     waiting = open_explanation(ctx.session, task)
     if waiting is not None:
         raise InvalidInput(
-            f"an explanation of task {task.ref} is already awaited (asked "
-            f"{waiting.requested_at:%d/%m/%Y}, due {waiting.answer_by:%d/%m/%Y})"
+            N_("an explanation of task %(ref)s is already awaited (asked %(asked)s, due %(due)s)"),
+            ref=task.ref,
+            asked=local_date(waiting.requested_at),
+            due=waiting.answer_by,
         )
     request = ExplanationRequest(
         task=task,
@@ -124,11 +134,17 @@ def answer_explanation(
     """The lead unit's explanation; it closes the request."""
     request = ctx.session.get(ExplanationRequest, request_id)
     if request is None or request.task_id != task.id:
-        raise NotFound(f"task {task.id} has no request to explain {request_id}")
+        raise NotFound(
+            N_("task %(task)s has no request to explain %(request)s"),
+            task=task.id,
+            request=request_id,
+        )
     require(actor, Action.EXPLAIN, request.task)
     if request.status != "open":
-        raise IllegalTransition(f"request to explain {request_id} was answered already")
-    request.answer = _text(answer, "answer")
+        raise IllegalTransition(
+            N_("request to explain %(request)s was answered already"), request=request_id
+        )
+    request.answer = _text(answer, N_("answer"))
     request.status = "answered"
     request.answered_at, request.answered_by = ctx.now(), actor
     late = max((ctx.today() - request.answer_by).days, 0)

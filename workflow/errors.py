@@ -1,10 +1,40 @@
-"""Errors a user can cause. Each carries one message fit to show as it is."""
+"""Errors a user can cause. Each carries one message fit to show as it is.
+
+The message is a :class:`~workflow.messages.Message`: ``str(error)`` is its English text (the
+CLI's), and the web app shows it in the reader's language. A plain string still works; it is
+then shown as it is in every language.
+"""
 
 from __future__ import annotations
 
+from workflow.messages import Message, Translate, as_message
+
 
 class NhiemvuError(Exception):
-    """Base of every error that is the user's to fix, not a bug."""
+    """Base of every error that is the user's to fix, not a bug.
+
+    ``NotFound(N_("task %(task)s does not exist"), task=7)``: a template marked for
+    translation and the values it names (see :mod:`workflow.messages`).
+    """
+
+    def __init__(self, message: str | Message = "", /, **params: object) -> None:
+        self.message = Message(message, **params) if params else as_message(message)
+        super().__init__(self.message.render())
+
+    @property
+    def template(self) -> str:
+        return self.message.template
+
+    @property
+    def params(self) -> dict[str, object]:
+        return dict(self.message.params)
+
+    def render(self, translate: Translate | None = None) -> str:
+        """The message, translated by ``translate`` when given."""
+        return self.message.render(translate) if translate else self.message.render()
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class NotFound(NhiemvuError):
@@ -41,5 +71,5 @@ class ImportFailed(NhiemvuError):
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{source}: {count} {noun}, nothing imported")
 
-    def __str__(self) -> str:
-        return "\n".join([super().__str__(), *(f"  {p}" for p in self.problems)])
+    def render(self, translate: Translate | None = None) -> str:
+        return "\n".join([super().render(translate), *(f"  {p}" for p in self.problems)])

@@ -15,6 +15,7 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from workflow.errors import IllegalTransition
+from workflow.messages import N_, Message, term
 from workflow.models import Task, User
 from workflow.permissions import Action, require
 
@@ -81,8 +82,11 @@ def fire(task: Task, event: str, actor: User | None, **flags: bool) -> tuple[str
     """Fire ``event`` on ``task`` as ``actor``; return (from, to). Changes nothing on refusal."""
     action = EVENT_ACTIONS.get(event)
     if action is None:
-        known = ", ".join(EVENT_ACTIONS)
-        raise IllegalTransition(f"unknown action {event!r} (expected one of: {known})")
+        raise IllegalTransition(
+            N_("unknown action %(event)s (expected one of: %(known)s)"),
+            event=repr(event),
+            known=[term(e) for e in EVENT_ACTIONS],
+        )
     require(actor, action, task)
     before = task.status
     try:
@@ -90,8 +94,15 @@ def fire(task: Task, event: str, actor: User | None, **flags: bool) -> tuple[str
     except MachineError:
         moved = False
     if not moved:
-        allowed = ", ".join(allowed_events(task)) or "nothing"
+        allowed = [term(e) for e in allowed_events(task)] or Message(N_("nothing"))
         raise IllegalTransition(
-            f"task {task.id} ({task.ref}) is {before}: cannot {event} (allowed from here: {allowed})"
+            N_(
+                "task %(task)s (%(ref)s) is %(status)s: cannot %(event)s (allowed from here: %(allowed)s)"
+            ),
+            task=task.id,
+            ref=task.ref,
+            status=term(before),
+            event=term(event),
+            allowed=allowed,
         )
     return before, task.status

@@ -21,6 +21,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from workflow.errors import PermissionDenied
+from workflow.messages import N_, Message, as_message, term
 from workflow.models import Report, Task, Unit, User
 
 
@@ -112,21 +113,46 @@ def can(user: User | None, action: Action, task: Task | None = None) -> bool:
     return False
 
 
-def require_organisation(user: User, unit: Unit | None, what: str) -> None:
+def _who(user: User | None) -> Message:
+    if user is None:
+        return Message(N_("nobody signed in"))
+    return Message(N_("%(user)s (%(role)s)"), user=user.username, role=term(user.role))
+
+
+def require_organisation(user: User, unit: Unit | None, what: str | Message) -> None:
+    """``what`` the user means to do, marked with ``N_`` (or a message), for the refusal."""
     if user.role != "admin" and not in_organisation(user, unit):
         raise PermissionDenied(
-            f"{user.username} ({user.role}) may not {what}: {unit.name} is another organisation"
+            N_("%(who)s may not %(what)s: %(unit)s is another organisation"),
+            who=_who(user),
+            what=as_message(what),
+            unit=unit.name,
         )
 
 
 def require(user: User | None, action: Action, task: Task | None = None) -> None:
     if can(user, action, task):
         return
-    who = f"{user.username} ({user.role})" if user else "nobody signed in"
-    what = f" on task {task.id} ({task.plan.number} {task.ref})" if task is not None else ""
-    if task is not None and action in LEAD_UNIT_ACTIONS and user and user.role in UNIT_ROLES:
-        raise PermissionDenied(f"{who} may not {action.value}{what}: their unit does not lead it")
-    raise PermissionDenied(f"{who} may not {action.value}{what}")
+    who, doing = _who(user), term(action.value)
+    if task is None:
+        raise PermissionDenied(N_("%(who)s may not %(action)s"), who=who, action=doing)
+    on_task = {"task": task.id, "plan": task.plan.number, "ref": task.ref}
+    if action in LEAD_UNIT_ACTIONS and user and user.role in UNIT_ROLES:
+        raise PermissionDenied(
+            N_(
+                "%(who)s may not %(action)s on task %(task)s (%(plan)s %(ref)s): "
+                "their unit does not lead it"
+            ),
+            who=who,
+            action=doing,
+            **on_task,
+        )
+    raise PermissionDenied(
+        N_("%(who)s may not %(action)s on task %(task)s (%(plan)s %(ref)s)"),
+        who=who,
+        action=doing,
+        **on_task,
+    )
 
 
 def can_review(user: User | None, action: Action, report: Report) -> bool:
@@ -139,6 +165,10 @@ def require_review(user: User | None, action: Action, report: Report) -> None:
     require(user, action, report.task)
     if not can_review(user, action, report):
         raise PermissionDenied(
-            f"{user.username} may not {action.value} report {report.id}: they submitted it; "
-            "a colleague reviews it"
+            N_(
+                "%(who)s may not %(action)s report %(report)s: they submitted it; a colleague reviews it"
+            ),
+            who=_who(user),
+            action=term(action.value),
+            report=report.id,
         )

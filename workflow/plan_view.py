@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow.board import organisation_unit_ids
 from workflow.errors import NotFound
+from workflow.messages import N_, Message
 from workflow.models import Indicator, Plan, Section, Task, TaskUnit, User
 from workflow.pagination import PER_PAGE, Page, paginate
 from workflow.permissions import Action, require, require_organisation
@@ -77,9 +78,9 @@ def plan_appendix(session: Session, user: User, code: str, words: str = "") -> P
         sa.select(Plan).where(Plan.code == code).options(selectinload(Plan.sections))
     )
     if plan is None:
-        raise NotFound(f"plan {code!r} does not exist")
+        raise NotFound(N_("plan %(plan)s does not exist"), plan=repr(code))
     require(user, Action.VIEW)
-    require_organisation(user, plan.issuer, f"see plan {plan.number}")
+    require_organisation(user, plan.issuer, Message(N_("see plan %(plan)s"), plan=plan.number))
     tasks = session.scalars(
         sa.select(Task)
         .where(Task.plan_id == plan.id, name_matches(words))

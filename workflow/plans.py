@@ -24,6 +24,7 @@ from workflow.context import Context
 from workflow.due import regenerate
 from workflow.errors import InvalidInput, NotFound
 from workflow.lifecycle import OPEN_STATES
+from workflow.messages import N_, Message
 from workflow.models import Plan, Task, User
 from workflow.permissions import Action, require, require_organisation
 from workflow.tasks import apply_transition, close_pending_requests, record_change
@@ -40,17 +41,21 @@ def find_plan(ctx: Context, ref: str) -> Plan:
     if matches:
         codes = ", ".join(p.code for p in matches)
         raise InvalidInput(
-            f"plan number {ref!r} is shared by several drafts: give a code ({codes})"
+            N_("plan number %(number)s is shared by several drafts: give a code (%(codes)s)"),
+            number=repr(ref),
+            codes=codes,
         )
-    raise NotFound(f"plan {ref!r} does not exist (give its code or its number)")
+    raise NotFound(N_("plan %(plan)s does not exist (give its code or its number)"), plan=repr(ref))
 
 
 def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) -> list[str]:
     """Record that ``new_plan`` replaces ``old_plan``; returns one line per task it ended."""
     require(actor, Action.SUPERSEDE)
-    require_organisation(actor, old_plan.issuer, f"supersede plan {old_plan.number}")
+    require_organisation(
+        actor, old_plan.issuer, Message(N_("supersede plan %(plan)s"), plan=old_plan.number)
+    )
     if new_plan.id == old_plan.id:
-        raise InvalidInput(f"plan {new_plan.number} cannot supersede itself")
+        raise InvalidInput(N_("plan %(plan)s cannot supersede itself"), plan=new_plan.number)
     new_plan.supersedes = old_plan
     old_plan.status = "superseded"
     successors = {task.name_key: task for task in new_plan.tasks}

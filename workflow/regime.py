@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from workflow.errors import InvalidInput
+from workflow.messages import N_, Message
 from workflow.timing import Frequency
 
 DEFAULT_REGIME = "monthly:14; quarterly:14; semiannual:14; annual:14/12"
@@ -41,6 +42,23 @@ _PERIOD_MONTHS = {
 }
 _ENTRY = re.compile(r"^(monthly|quarterly|semiannual|annual)\s*:\s*(\d{1,2})(?:\s*/\s*(\d{1,2}))?$")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_MONTHS = (
+    N_("January %(year)s"),
+    N_("February %(year)s"),
+    N_("March %(year)s"),
+    N_("April %(year)s"),
+    N_("May %(year)s"),
+    N_("June %(year)s"),
+    N_("July %(year)s"),
+    N_("August %(year)s"),
+    N_("September %(year)s"),
+    N_("October %(year)s"),
+    N_("November %(year)s"),
+    N_("December %(year)s"),
+)
+_QUARTERS = (N_("Q1 %(year)s"), N_("Q2 %(year)s"), N_("Q3 %(year)s"), N_("Q4 %(year)s"))
+_HALVES = {"H1": N_("first half of %(year)s"), "H2": N_("second half of %(year)s")}
+_YEAR = N_("%(year)s")  # a year as a reporting period: "2026"; Vietnamese says "năm 2026"
 
 
 @dataclass(frozen=True, order=True)
@@ -78,7 +96,11 @@ class ReportingRegime:
         frequencies = [e.frequency for e in entries]
         for freq in set(frequencies):
             if frequencies.count(freq) > 1:
-                raise InvalidInput(f"reporting regime {text!r}: {freq.value} is given twice")
+                raise InvalidInput(
+                    N_("reporting regime %(regime)s: %(frequency)s is given twice"),
+                    regime=repr(text),
+                    frequency=freq.value,
+                )
         return cls(tuple(sorted(entries, key=lambda e: _WIDTH[e.frequency])))
 
     def __str__(self) -> str:
@@ -100,21 +122,30 @@ def _parse_entry(part: str) -> RegimeEntry:
     match = _ENTRY.match(part.lower())
     if not match:
         raise InvalidInput(
-            f"reporting regime entry {part!r}: expected monthly:D, quarterly:D, semiannual:D "
-            "or annual:DD/MM"
+            N_(
+                "reporting regime entry %(entry)s: expected monthly:D, quarterly:D, "
+                "semiannual:D or annual:DD/MM"
+            ),
+            entry=repr(part),
         )
     frequency, day, month = Frequency(match[1]), int(match[2]), match[3]
     if frequency is Frequency.ANNUAL:
         if month is None:
-            raise InvalidInput(f"reporting regime entry {part!r}: annual needs a day/month")
+            raise InvalidInput(
+                N_("reporting regime entry %(entry)s: annual needs a day/month"), entry=repr(part)
+            )
         try:
             date(2025, int(month), day)  # a common year: 29/02 is not a yearly date
         except ValueError:
-            raise InvalidInput(f"reporting regime entry {part!r}: no such day") from None
+            raise InvalidInput(
+                N_("reporting regime entry %(entry)s: no such day"), entry=repr(part)
+            ) from None
         return RegimeEntry(frequency, day, int(month))
     if month is not None or not 1 <= day <= 28:
         raise InvalidInput(
-            f"reporting regime entry {part!r}: {frequency.value} takes a day from 1 to 28"
+            N_("reporting regime entry %(entry)s: %(frequency)s takes a day from 1 to 28"),
+            entry=repr(part),
+            frequency=frequency.value,
         )
     return RegimeEntry(frequency, day)
 
@@ -154,8 +185,25 @@ def period_end(frequency: Frequency, year: int, month: int) -> date:
     return date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
-def describe_period(key: str) -> str:
-    """A period key in Vietnamese: ``2026-11`` → ``tháng 11/2026``, ``2026-Q4`` → ``quý IV/2026``."""
+def describe_period(key: str) -> Message:
+    """A period key for people, as a message: ``2026-11`` is "November 2026" in English and
+    "tháng 11/2026" in Vietnamese (the catalog's words, which :func:`vietnamese_period` spells)."""
+    year, _, part = key.partition("-")
+    if not part:
+        return Message(_YEAR, year=year)
+    if part in _HALVES:
+        return Message(_HALVES[part], year=year)
+    try:
+        if part.startswith("Q"):
+            return Message(_QUARTERS[int(part[1:]) - 1], year=year)
+        return Message(_MONTHS[int(part) - 1], year=year)
+    except (ValueError, IndexError):
+        return Message(key)  # not a period key: shown as it is
+
+
+def vietnamese_period(key: str) -> str:
+    """A period key as Vietnamese documents write it, for the CLI's Vietnamese operators:
+    ``2026-11`` → ``tháng 11/2026``, ``2026-Q4`` → ``quý IV/2026``."""
     year, _, part = key.partition("-")
     if not part:
         return f"năm {year}"

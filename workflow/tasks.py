@@ -19,6 +19,7 @@ from workflow.due import DEADLINE_KEY, DueChanges, regenerate
 from workflow.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from workflow.history import record
 from workflow.lifecycle import fire
+from workflow.messages import N_, Message, term
 from workflow.models import (
     DueItem,
     ExtensionRequest,
@@ -38,7 +39,7 @@ CYCLING_KINDS = (TimingKind.ONGOING.value, TimingKind.RECURRING.value)
 def get_task(ctx: Context, task_id: int, actor: User | None = None) -> Task:
     task = ctx.session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(N_("task %(task)s does not exist"), task=task_id)
     if actor is not None:
         require(actor, Action.VIEW, task)
     return task
@@ -47,15 +48,21 @@ def get_task(ctx: Context, task_id: int, actor: User | None = None) -> Task:
 def check_version(task: Task, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != task.version:
         raise Conflict(
-            f"task {task.id} was changed by someone else since you opened it "
-            f"(version {expected_version}, now {task.version}); reload it and try again"
+            N_(
+                "task %(task)s was changed by someone else since you opened it "
+                "(version %(expected)s, now %(version)s); reload it and try again"
+            ),
+            task=task.id,
+            expected=expected_version,
+            version=task.version,
         )
 
 
 def _required(value: str | None, field: str) -> str:
+    """``value`` stripped; ``field`` is its name, marked with ``N_``."""
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(f"{field}: required")
+        raise InvalidInput(N_("%(field)s: required"), field=Message(field))
     return value
 
 
@@ -145,9 +152,11 @@ def start_plan(ctx: Context, actor: User, plan_id: int) -> list[Task]:
     """Start every draft task of a plan; a superseded plan starts nothing."""
     plan = ctx.session.get(Plan, plan_id)
     if plan is None:
-        raise NotFound(f"plan {plan_id} does not exist")
+        raise NotFound(N_("plan %(plan)s does not exist"), plan=plan_id)
     if plan.status == "superseded":
-        raise InvalidInput(f"plan {plan.code} is superseded: its tasks cannot be started")
+        raise InvalidInput(
+            N_("plan %(plan)s is superseded: its tasks cannot be started"), plan=plan.code
+        )
     tasks = ctx.session.scalars(
         sa.select(Task)
         .where(Task.plan_id == plan_id, Task.status == "draft")
@@ -174,18 +183,24 @@ def record_trigger(
     date). All or nothing: one task that cannot be released stops the whole recording.
     """
     require(actor, Action.RELEASE)
-    number, issuer = _required(number, "number"), _required(issuer, "issuer")
+    number, issuer = _required(number, N_("number")), _required(issuer, N_("issuer"))
     if issued_on > ctx.today():
-        raise InvalidInput(f"issued_on: {issued_on:%d/%m/%Y} is in the future")
+        raise InvalidInput(N_("issued_on: %(day)s is in the future"), day=issued_on)
     if not task_ids:
-        raise InvalidInput("tasks: name at least one task the document releases")
+        raise InvalidInput(N_("tasks: name at least one task the document releases"))
     tasks = [get_task(ctx, task_id) for task_id in dict.fromkeys(task_ids)]
     for task in tasks:
         require(actor, Action.RELEASE, task)
         if task.timing_kind != TimingKind.CONDITIONAL or task.status not in ("waiting", "draft"):
             raise IllegalTransition(
-                f"task {task.id} ({task.ref}) is {task.status} with a {task.timing_kind} timing: "
-                "only a task waiting for guidance can be released"
+                N_(
+                    "task %(task)s (%(ref)s) is %(status)s with a %(kind)s timing: "
+                    "only a task waiting for guidance can be released"
+                ),
+                task=task.id,
+                ref=task.ref,
+                status=term(task.status),
+                kind=term(task.timing_kind),
             )
     existing = ctx.session.scalar(
         sa.select(TriggerDocument).where(
@@ -193,7 +208,11 @@ def record_trigger(
         )
     )
     if existing is not None:
-        raise InvalidInput(f"document {number} of {issuer} is already recorded")
+        raise InvalidInput(
+            N_("document %(number)s of %(issuer)s is already recorded"),
+            number=number,
+            issuer=issuer,
+        )
     document = TriggerDocument(
         number=number,
         issued_on=issued_on,
@@ -237,10 +256,20 @@ def _named_item(task: Task, items: list[DueItem], period: str) -> DueItem:
     matches = [i for i in items if i.period_key == key and kind in ("", i.kind)]
     if len(matches) == 1:
         return matches[0]
-    names = ", ".join(f"{i.kind}:{i.period_key}" for i in (matches or items)[:12]) or "none"
+    names = ", ".join(f"{i.kind}:{i.period_key}" for i in (matches or items)[:12])
     if matches:
-        raise InvalidInput(f"period {period!r} of task {task.id} is ambiguous: say {names}")
-    raise InvalidInput(f"period {period!r}: no open due item of task {task.id} (open: {names})")
+        raise InvalidInput(
+            N_("period %(period)s of task %(task)s is ambiguous: say %(names)s"),
+            period=repr(period),
+            task=task.id,
+            names=names,
+        )
+    raise InvalidInput(
+        N_("period %(period)s: no open due item of task %(task)s (open: %(names)s)"),
+        period=repr(period),
+        task=task.id,
+        names=names or Message(N_("none")),
+    )
 
 
 def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
@@ -249,7 +278,9 @@ def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
     if period_key is not None:
         return _named_item(task, items, period_key)
     if not items:
-        raise InvalidInput(f"task {task.id} ({task.ref}) owes nothing open")
+        raise InvalidInput(
+            N_("task %(task)s (%(ref)s) owes nothing open"), task=task.id, ref=task.ref
+        )
     return items[0]
 
 
@@ -264,8 +295,11 @@ def report_target(ctx: Context, task: Task, period_key: str | None, progress: in
         item = _named_item(task, items, period_key)
         if item.kind == "deadline" and progress < 100:
             raise InvalidInput(
-                f"period 'deadline': only a complete report (100 %) meets the deadline of task "
-                f"{task.id}; report this progress on a reporting period"
+                N_(
+                    "period 'deadline': only a complete report (100 %%) meets the deadline of "
+                    "task %(task)s; report this progress on a reporting period"
+                ),
+                task=task.id,
             )
         return item
     periods = [i for i in items if i.kind != "deadline"]
@@ -273,9 +307,17 @@ def report_target(ctx: Context, task: Task, period_key: str | None, progress: in
         return periods[0]
     if progress == 100 and items:
         return items[0]
+    if items:
+        raise InvalidInput(
+            N_(
+                "task %(task)s (%(ref)s) has no open reporting period; "
+                "a complete report (100 %%) meets its deadline"
+            ),
+            task=task.id,
+            ref=task.ref,
+        )
     raise InvalidInput(
-        f"task {task.id} ({task.ref}) has no open reporting period"
-        + ("; a complete report (100 %) meets its deadline" if items else "")
+        N_("task %(task)s (%(ref)s) has no open reporting period"), task=task.id, ref=task.ref
     )
 
 
@@ -293,11 +335,18 @@ def submit_report(
     when the work is complete) and waits for the Office to accept or return it."""
     require(actor, Action.REPORT, task)
     check_version(task, expected_version)
-    text = _required(text, "report text")
+    text = _required(text, N_("report text"))
     if not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise InvalidInput(f"progress: a whole number from 0 to 100, got {progress!r}")
+        raise InvalidInput(
+            N_("progress: a whole number from 0 to 100, got %(progress)s"), progress=repr(progress)
+        )
     if task.status not in ("in_progress", "reported"):
-        raise IllegalTransition(f"task {task.id} ({task.ref}) is {task.status}: cannot report")
+        raise IllegalTransition(
+            N_("task %(task)s (%(ref)s) is %(status)s: cannot report"),
+            task=task.id,
+            ref=task.ref,
+            status=term(task.status),
+        )
     item = report_target(ctx, task, period_key, progress)
     report = Report(
         task=task, text=text, progress=progress, submitted_at=ctx.now(), submitted_by=actor
@@ -344,9 +393,13 @@ def _item(ctx: Context, task: Task, kind: str, period_key: str) -> DueItem | Non
 def _submitted_report(ctx: Context, report_id: int) -> Report:
     report = ctx.session.get(Report, report_id)
     if report is None:
-        raise NotFound(f"report {report_id} does not exist")
+        raise NotFound(N_("report %(report)s does not exist"), report=report_id)
     if report.status != "submitted":
-        raise IllegalTransition(f"report {report_id} was {report.status} already")
+        raise IllegalTransition(
+            N_("report %(report)s was %(status)s already"),
+            report=report_id,
+            status=term(report.status),
+        )
     return report
 
 
@@ -404,7 +457,7 @@ def return_report(
     task = report.task
     require_review(actor, Action.RETURN, report)
     check_version(task, expected_version)
-    reason = _required(reason, "reason")
+    reason = _required(reason, N_("reason"))
     pending = _others_pending(ctx, report)
     last_accepted = ctx.session.scalar(
         sa.select(Report.progress)
@@ -448,7 +501,7 @@ def reopen_task(
 ) -> None:
     """The Office reopens a closed task: its deadline is owed again, reports from today."""
     check_version(task, expected_version)
-    reason = _required(reason, "reason")
+    reason = _required(reason, N_("reason"))
 
     def reopen() -> None:
         task.closed_on = None
@@ -465,7 +518,7 @@ def cancel_task(
 ) -> None:
     """The Office cancels a task with a reason; what it owed, and waiting requests, close."""
     check_version(task, expected_version)
-    reason = _required(reason, "reason")
+    reason = _required(reason, N_("reason"))
     closed = close_pending_requests(ctx, task, actor, f"Nhiệm vụ đã hủy: {reason}")
     apply_transition(
         ctx, task, "cancel", actor, note=reason, changes={"extension_requests_closed": closed}
@@ -500,8 +553,11 @@ def change_timing(
         return False
     if new.kind is TimingKind.UNKNOWN:
         raise InvalidInput(
-            f"timing {raw!r}: not a timing nhiemvu can read (e.g. 3/2025, Quý II/2026, "
-            "30/6/2026, Thường xuyên, Hằng năm, Sau khi có hướng dẫn của …)"
+            N_(
+                "timing %(raw)s: not a timing nhiemvu can read (e.g. 3/2025, Quý II/2026, "
+                "30/6/2026, Thường xuyên, Hằng năm, Sau khi có hướng dẫn của …)"
+            ),
+            raw=repr(raw),
         )
     problem = timing_change_problem(task, new.kind)
     if problem:
@@ -519,22 +575,39 @@ def change_timing(
     return True
 
 
-def timing_change_problem(task: Task, new_kind: TimingKind) -> str | None:
+def timing_change_problem(task: Task, new_kind: TimingKind) -> Message | None:
     """Why ``task`` may not take a timing of ``new_kind`` in its state, or None.
 
     A task waiting for guidance leaves that state only by its trigger document (or by being
     cancelled); a task at work cannot go back to waiting; a finished task is reopened first.
     """
-    where = f"task {task.id} ({task.ref}) is {task.status}"
+    where = {"task": task.id, "ref": task.ref, "status": term(task.status)}
     waits = new_kind is TimingKind.CONDITIONAL and task.trigger_document_id is None
-    if task.status in ("closed", "cancelled", "superseded"):
-        return f"{where}: its timing can no longer change" + (
-            " (reopen it first)" if task.status == "closed" else ""
+    if task.status == "closed":
+        return Message(
+            N_(
+                "task %(task)s (%(ref)s) is %(status)s: its timing can no longer change "
+                "(reopen it first)"
+            ),
+            **where,
+        )
+    if task.status in ("cancelled", "superseded"):
+        return Message(
+            N_("task %(task)s (%(ref)s) is %(status)s: its timing can no longer change"), **where
         )
     if task.status == "waiting" and not waits:
-        return f"{where} for guidance: record its trigger document, or cancel it"
+        return Message(
+            N_(
+                "task %(task)s (%(ref)s) is %(status)s for guidance: record its trigger "
+                "document, or cancel it"
+            ),
+            **where,
+        )
     if task.status in ("in_progress", "reported") and waits:
-        return f"{where}: it cannot go back to waiting for guidance"
+        return Message(
+            N_("task %(task)s (%(ref)s) is %(status)s: it cannot go back to waiting for guidance"),
+            **where,
+        )
     return None
 
 
@@ -558,12 +631,13 @@ def request_extension(
     """Đề nghị gia hạn: the lead unit asks for more time on one open due item."""
     require(actor, Action.REQUEST_EXTENSION, task)
     check_version(task, expected_version)
-    reason = _required(reason, "reason")
+    reason = _required(reason, N_("reason"))
     item = open_due_item(ctx, task, period_key)
     if proposed_date is not None and proposed_date <= item.due_date:
         raise InvalidInput(
-            f"proposed date: {proposed_date:%d/%m/%Y} is not after the due date "
-            f"{item.due_date:%d/%m/%Y}"
+            N_("proposed date: %(proposed)s is not after the due date %(due)s"),
+            proposed=proposed_date,
+            due=item.due_date,
         )
     pending = ctx.session.scalar(
         sa.select(ExtensionRequest.id).where(
@@ -572,7 +646,9 @@ def request_extension(
     )
     if pending is not None:
         raise InvalidInput(
-            f"an extension of {item.period_key} is already waiting (request {pending})"
+            N_("an extension of %(period)s is already waiting (request %(request)s)"),
+            period=item.period_key,
+            request=pending,
         )
     request = ExtensionRequest(
         task=task,
@@ -606,25 +682,37 @@ def decide_extension(
     """
     request = ctx.session.get(ExtensionRequest, request_id)
     if request is None:
-        raise NotFound(f"extension request {request_id} does not exist")
+        raise NotFound(N_("extension request %(request)s does not exist"), request=request_id)
     task, item = request.task, request.due_item
     require(actor, Action.DECIDE_EXTENSION, task)
     if request.status != "pending":
-        raise IllegalTransition(f"extension request {request_id} was {request.status} already")
+        raise IllegalTransition(
+            N_("extension request %(request)s was %(status)s already"),
+            request=request_id,
+            status=term(request.status),
+        )
     if grant and item.status != "open":
         raise IllegalTransition(
-            f"extension request {request_id}: {item.kind} {item.period_key} is {item.status}; "
-            "only a date still owed can be extended (refuse the request instead)"
+            N_(
+                "extension request %(request)s: %(kind)s %(period)s is %(status)s; "
+                "only a date still owed can be extended (refuse the request instead)"
+            ),
+            request=request_id,
+            kind=term(item.kind),
+            period=item.period_key,
+            status=term(item.status),
         )
     note = (note or "").strip()
     changes: dict = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
     if grant:
         new_date = new_date or request.proposed_date
         if new_date is None:
-            raise InvalidInput("new date: required to grant an extension")
+            raise InvalidInput(N_("new date: required to grant an extension"))
         if new_date <= item.due_date:
             raise InvalidInput(
-                f"new date: {new_date:%d/%m/%Y} is not after the due date {item.due_date:%d/%m/%Y}"
+                N_("new date: %(new)s is not after the due date %(due)s"),
+                new=new_date,
+                due=item.due_date,
             )
         before = item.due_date
         item.extended_to = new_date
@@ -639,7 +727,7 @@ def decide_extension(
             }
         )
     else:
-        note = _required(note, "reason for refusing")
+        note = _required(note, N_("reason for refusing"))
     request.status = "granted" if grant else "refused"
     request.decided_at, request.decided_by_id, request.decision_note = ctx.now(), actor.id, note
     action = "extension_granted" if grant else "extension_refused"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from workflow.directions import Discussion, discussion
 from workflow.errors import NotFound
 from workflow.lifecycle import allowed_events
+from workflow.messages import N_
 from workflow.models import DueItem, Plan, Report, Task, TaskUnit, User
 from workflow.permissions import Action, can, can_review
 from workflow.queries import TaskDetail, lead_units_by_task, task_detail
@@ -222,5 +223,7 @@ def task_report(session: Session, task: Task, report_id: int) -> Report:
     """A report of ``task``; another task's report is not found here."""
     report = session.get(Report, report_id)
     if report is None or report.task_id != task.id:
-        raise NotFound(f"report {report_id} of task {task.id} does not exist")
+        raise NotFound(
+            N_("report %(report)s of task %(task)s does not exist"), report=report_id, task=task.id
+        )
     return report
