@@ -372,6 +372,30 @@ def test_an_alias_used_in_another_organisation_is_no_clash(organisation):
         ) == [unit(ctx, "VHXH")]
 
 
+def test_only_an_administrator_changes_the_aliases_of_a_top_level_unit(organisation):
+    """They are read in every organisation: the Office of Lai Châu naming its province
+    "Phòng Tư pháp" would make a plan of Vĩnh Tuy ward with that lead unit led in Lai Châu."""
+    refused(
+        organisation,
+        PermissionDenied,
+        "may not change the aliases of LAICHAU",
+        lambda ctx: admin.add_alias(
+            ctx, user(ctx, "vps.office"), unit(ctx, "LAICHAU").id, "Phòng Tư pháp"
+        ),
+    )
+    refused(
+        organisation,
+        PermissionDenied,
+        "may not change the aliases of LAICHAU",
+        lambda ctx: admin.remove_alias(
+            ctx, user(ctx, "vps.office"), unit(ctx, "LAICHAU").id, unit_alias(ctx, "LAICHAU").id
+        ),
+    )
+    with organisation.context() as ctx:
+        row = admin.add_alias(ctx, user(ctx, "admin"), unit(ctx, "LAICHAU").id, "Tỉnh Lai Châu")
+        assert row.scope_unit_id is None
+
+
 def test_an_alias_is_removed_only_through_its_own_unit(organisation):
     refused(
         organisation,

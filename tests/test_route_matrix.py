@@ -11,7 +11,8 @@ the request and checks:
   progress for every allowed POST of the role; the scenario is rebuilt when they run out);
 - refused: 403 (anonymous: a redirect to the sign-in page), or the status its cell names, and
   NOTHING changed: tasks (status, version), reports, due items, extension requests, history,
-  guidance documents.
+  guidance documents; units (code, name, kind, parent), their aliases, and accounts (name,
+  role, unit, active flag, password hash).
 
 Targets are tasks of the demo organisation (``workflow/data/demo/units.toml``), each with a
 submitted report, a pending extension request, a closed sibling (to reopen) and a sibling
@@ -25,15 +26,22 @@ waiting for guidance (to release):
 
 For a route whose URL (or form) names no object, the only target is None.
 
+The administration routes (web/admin.py) act on the target's organisation through spare
+objects (:class:`Spare`) nothing else in the scenario relies on: the scenario is rebuilt keeping
+the organisation, and resolves the plans' lead units by name, so no request may rename, delete
+or deactivate a lead unit or a role's account. Reads and refusals go to the target's standing
+spare objects; each allowed POST gets a fresh set of its own, made just before it.
+
 How to classify a new route
 ---------------------------
 1. WHO_MAY: add a line ``("blueprint.endpoint", "METHOD"): (cell per role, in ROLES order)``.
    A cell is NO, YES, or the targets on which the role may (MINE, OFFICES, HOME, AWAY, ANY):
    refused on the others. Where a refusal is not a 403, the cell is a dict {target: outcome}
-   (see TRIGGER_HOME).
+   (see FORM_HOME).
 2. CALLS: add ``"blueprint.endpoint": Call(path, data, effect, targeted, uses)``: the path (for
    a targeted route, a function of the Target), the form data of a POST, for a POST that
-   changes data a function reading what it must change, and which task of the target it uses.
+   changes data a function reading what it must change, and which task of the target it uses
+   (or "spare": the target's spare organisation objects).
 A route of the app missing from either table fails both tests, by name; so does a line for a
 route the app no longer has.
 """
@@ -43,7 +51,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -51,7 +59,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, PlanMaker, sign_in, task_by_ref, user
-from tests.test_web_office_board import snapshot
+from tests.test_web_office_board import snapshot as office_snapshot
+from workflow import administration, permissions
 from workflow import tasks as svc
 from workflow.directions import request_explanation
 from workflow.models import (
@@ -62,6 +71,7 @@ from workflow.models import (
     Task,
     TaskEvent,
     Unit,
+    UnitAlias,
     User,
 )
 
@@ -82,7 +92,7 @@ TARGETS = (OWN, OTHER, OFFICE, ELSEWHERE)
 OK = "allowed"
 FORBIDDEN = "403"
 SIGN_IN = "sent to sign in"
-NOT_OFFERED = "400"  # the form does not offer a task outside the reader's organisation
+NOT_OFFERED = "400"  # the form does not offer a task or unit outside the reader's organisation
 
 NO = frozenset()
 YES = frozenset({*TARGETS, None})
@@ -91,8 +101,10 @@ MINE = frozenset({OWN})  # a task the user's unit leads
 OFFICES = frozenset({OFFICE})  # a task the Office's own unit leads
 HOME = frozenset({OWN, OTHER, OFFICE})  # the organisation of all roles but office_elsewhere
 AWAY = frozenset({ELSEWHERE})  # the organisation of office_elsewhere
-TRIGGER_HOME = {**dict.fromkeys(HOME, OK), ELSEWHERE: NOT_OFFERED}
-TRIGGER_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
+# a route whose form names the target among the choices of the reader's organisation: refused
+# elsewhere by the form (400), before any permission check
+FORM_HOME = {**dict.fromkeys(HOME, OK), ELSEWHERE: NOT_OFFERED}
+FORM_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
 
 Cell = frozenset | dict
 
@@ -130,7 +142,7 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("office.return_", "POST"):         (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.grant", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.refuse", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
-    ("office.trigger", "POST"):         (NO,      NO,       NO,  TRIGGER_HOME, NO,      ANY,  TRIGGER_AWAY),
+    ("office.trigger", "POST"):         (NO,      NO,       NO,  FORM_HOME, NO,         ANY,  FORM_AWAY),
     # search: everyone signed in; the results are scoped (tests/test_search.py)
     ("search.home", "GET"):             (NO,      YES,      YES,      YES,     YES,     YES,  YES),
     # DIRECT, REQUEST_EXPLANATION: leadership in its organisation; EXPLAIN: the lead unit;
@@ -139,6 +151,24 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("directions.ask", "POST"):         (NO,      NO,       NO,       NO,      HOME,    ANY,  NO),
     ("directions.answer", "POST"):      (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("directions.comment", "POST"):     (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    # MANAGE_UNITS, MANAGE_USERS: the Office in its organisation, an administrator everywhere.
+    # Creating: the form offers the parent unit (the account's unit) among those of the
+    # reader's organisation only (FORM_HOME). Only an administrator makes a top-level unit or
+    # manages an administrator's account, and nobody deactivates themselves: the targets are
+    # no such objects (tests/test_administration.py checks these rules)
+    ("admin.units", "GET"):             (NO,      NO,       NO,       YES,     NO,      YES,  YES),
+    ("admin.create_unit", "POST"):      (NO,      NO,       NO,  FORM_HOME, NO,         ANY,  FORM_AWAY),
+    ("admin.unit", "GET"):              (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.rename_unit", "POST"):      (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.add_alias", "POST"):        (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.remove_alias", "POST"):     (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.delete_unit", "POST"):      (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.users", "GET"):             (NO,      NO,       NO,       YES,     NO,      YES,  YES),
+    ("admin.create_user", "POST"):      (NO,      NO,       NO,  FORM_HOME, NO,         ANY,  FORM_AWAY),
+    ("admin.user", "GET"):              (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.deactivate", "POST"):       (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.reactivate", "POST"):       (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("admin.reset_password", "POST"):   (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
 }
 # fmt: on
 
@@ -160,6 +190,46 @@ ORGANISATION_TABLES = {"units", "unit_groups", "unit_aliases", "unit_group_membe
 
 
 @dataclass(frozen=True)
+class Spare:
+    """Objects of a target's organisation for the administration routes to change."""
+
+    home: int  # a unit under the organisation's top-level unit
+    unit: int  # under ``home``; nothing refers to it but its one alias: it may be deleted
+    alias: int
+    account: int  # an active account of ``home``
+    dormant: int  # a deactivated account of ``home``
+
+
+def spare(ctx, target: str, n: int) -> Spare:
+    """The target's n-th set of spare objects, made by an administrator unless they exist (the
+    scenario is rebuilt keeping the organisation); they share one ``home``."""
+    admin = user(ctx, "admin")
+
+    def unit(code: str, name: str, parent: int) -> Unit:
+        return ctx.session.scalar(sa.select(Unit).where(Unit.code == code)) or (
+            administration.create_unit(ctx, admin, code=code, name=name, parent_id=parent)
+        )
+
+    def account(username: str, active: bool) -> User:
+        found = ctx.session.scalar(sa.select(User).where(User.username == username))
+        if found is None:
+            found = administration.create_user(
+                ctx, admin, username=username, full_name=username, role="unit_head", unit_id=home.id
+            )
+            found.active = active
+        return found
+
+    top = permissions.organisation(user(ctx, LEADS[target][1]).unit)
+    home = unit(f"DP_{target.upper()}", f"Tổ dự phòng {target}", top.id)
+    spare = unit(f"DP_{target.upper()}_{n}", f"Tổ dự phòng {target} {n}", home.id)
+    alias = ctx.session.scalar(sa.select(UnitAlias).where(UnitAlias.unit_id == spare.id))
+    alias = alias or administration.add_alias(ctx, admin, spare.id, f"Tổ {target} {n}")
+    active, dormant = account(f"dp.{target}.{n}", True), account(f"dp.{target}.{n}.off", False)
+    ctx.session.flush()
+    return Spare(home.id, spare.id, alias.id, active.id, dormant.id)
+
+
+@dataclass(frozen=True)
 class Target:
     task: int  # in progress: a submitted report, a pending extension request of its deadline,
     report: int  # and an open request to explain
@@ -169,6 +239,7 @@ class Target:
     waiting: int  # a sibling waiting for its guidance document
     unit: int  # the lead unit
     plan: str  # the plan's code
+    spare: Spare  # the organisation's objects for the administration routes
 
 
 def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
@@ -201,7 +272,7 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     with engine.context() as ctx:
         for code, (*_, targets) in PLANS.items():
             for target in targets:
-                head = user(ctx, LEADS[target][1])
+                head, standing = user(ctx, LEADS[target][1]), spare(ctx, target, 0)
                 tasks, closed, waiting = refs[target]
                 closed, waiting = task_by_ref(ctx, code, closed), task_by_ref(ctx, code, waiting)
                 done = svc.submit_report(ctx, head, closed, text="Đã xong", progress=100)
@@ -232,6 +303,7 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             waiting=waiting.id,
                             unit=task.lead_units[0].id,
                             plan=code,
+                            spare=standing,
                         )
                     )
         assert closed.status == "closed" and waiting.status == "waiting"
@@ -247,6 +319,22 @@ def rebuild(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     return build(engine, clock, copies)
 
 
+def snapshot(engine) -> tuple:
+    """Everything a request could change: what an Office action could, and the organisation."""
+    with engine.context() as ctx:
+
+        def rows(*columns) -> tuple:
+            return tuple(ctx.session.execute(sa.select(*columns).order_by(columns[0])))
+
+        organisation = (
+            rows(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id),
+            rows(UnitAlias.id, UnitAlias.unit_id, UnitAlias.scope_unit_id, UnitAlias.alias),
+            rows(User.id, User.username, User.full_name, User.role, User.unit_id, User.active),
+            rows(User.id, User.password_hash),
+        )
+    return office_snapshot(engine), organisation
+
+
 # --- how to call each route ----------------------------------------------------------------------
 
 Reader = Callable[[Session, "Target | None"], object]
@@ -258,7 +346,7 @@ class Call:
     data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
     effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
     targeted: bool = False
-    uses: str = "task"  # the task of the target it changes: "task", "closed" or "waiting"
+    uses: str = "task"  # what of the target it changes: "task", "closed", "waiting" or "spare"
 
     def url(self, target: Target | None) -> str:
         return self.path(target) if callable(self.path) else self.path
@@ -312,6 +400,33 @@ def _accept(version, t):
 def _review(path: Callable[[Target], str], data: Callable) -> Call:
     """Accept or return the target's report, from the task page or the Office's queue."""
     return Call(path, data, effect=_report_status, targeted=True)
+
+
+def _admin(path: Callable[[Spare], str], data: Callable[[Spare], dict], effect: Callable) -> Call:
+    """A POST of the administration on the target's spare objects: ``effect(db, spare)``."""
+    return Call(
+        lambda t: path(t.spare),
+        lambda version, t: data(t.spare),
+        effect=lambda db, t: effect(db, t.spare),
+        targeted=True,
+        uses="spare",
+    )
+
+
+def _new_unit(s: Spare) -> str:
+    return f"MOI_{s.unit}"  # the code of a unit created on a fresh spare set: its own
+
+
+def _new_user(s: Spare) -> str:
+    return f"moi.{s.unit}"
+
+
+def _unit_id(db, code: str) -> int | None:
+    return db.scalar(sa.select(Unit.id).where(Unit.code == code))
+
+
+def _user_id(db, username: str) -> int | None:
+    return db.scalar(sa.select(User.id).where(User.username == username))
 
 
 CALLS: dict[str, Call] = {
@@ -418,6 +533,61 @@ CALLS: dict[str, Call] = {
         effect=_events("comment"),
         targeted=True,
     ),
+    "admin.units": Call("/admin/units"),
+    "admin.create_unit": _admin(  # the target is in the form: the parent unit
+        lambda s: "/admin/units",
+        lambda s: (
+            {"code": _new_unit(s), "name": f"Tổ mới {s.unit}", "parent": s.home}
+            | {"kind": "division"}
+        ),
+        lambda db, s: _unit_id(db, _new_unit(s)),
+    ),
+    "admin.unit": Call(lambda t: f"/admin/units/{t.spare.unit}", targeted=True),
+    "admin.rename_unit": _admin(
+        lambda s: f"/admin/units/{s.unit}/rename",
+        lambda s: {"name": f"Tổ đổi tên {s.unit}"},
+        lambda db, s: db.get(Unit, s.unit).name,
+    ),
+    "admin.add_alias": _admin(
+        lambda s: f"/admin/units/{s.unit}/aliases",
+        lambda s: {"alias": f"Tổ bí danh {s.unit}"},
+        lambda db, s: db.scalar(sa.select(sa.func.count()).where(UnitAlias.unit_id == s.unit)),
+    ),
+    "admin.remove_alias": _admin(
+        lambda s: f"/admin/units/{s.unit}/aliases/{s.alias}/remove",
+        lambda s: {},
+        lambda db, s: db.get(UnitAlias, s.alias) is not None,
+    ),
+    "admin.delete_unit": _admin(
+        lambda s: f"/admin/units/{s.unit}/delete",
+        lambda s: {},
+        lambda db, s: db.get(Unit, s.unit) is not None,
+    ),
+    "admin.users": Call("/admin/users"),
+    "admin.create_user": _admin(  # the target is in the form: the account's unit
+        lambda s: "/admin/users",
+        lambda s: (
+            {"username": _new_user(s), "full_name": "Tài khoản mới", "role": "unit_head"}
+            | {"unit": s.home, "password": NEW_PASSWORD}
+        ),
+        lambda db, s: _user_id(db, _new_user(s)),
+    ),
+    "admin.user": Call(lambda t: f"/admin/users/{t.spare.account}", targeted=True),
+    "admin.deactivate": _admin(
+        lambda s: f"/admin/users/{s.account}/deactivate",
+        lambda s: {},
+        lambda db, s: db.get(User, s.account).active,
+    ),
+    "admin.reactivate": _admin(
+        lambda s: f"/admin/users/{s.dormant}/reactivate",
+        lambda s: {},
+        lambda db, s: db.get(User, s.dormant).active,
+    ),
+    "admin.reset_password": _admin(
+        lambda s: f"/admin/users/{s.account}/password",
+        lambda s: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        lambda db, s: db.get(User, s.account).password_hash,
+    ),
 }
 # Changes to the session itself, walked last in this order (after them the client is another).
 SESSION_CHANGES = ("auth.password", "auth.login", "auth.logout")
@@ -502,11 +672,13 @@ def token(client) -> str:
 class Walk:
     """One role's client on the scenario. Reads and refusals go to the first task of each
     target; each allowed POST to a task of its own, or to a closed or waiting task no earlier
-    request changed: the scenario is rebuilt when there is none left."""
+    request changed: the scenario is rebuilt when there is none left; or to spare objects of
+    the target's organisation made for it."""
 
     def __init__(self, engine, clock, client, copies: dict[str, int]) -> None:
         self.engine, self.clock, self.client, self.copies = engine, clock, client, copies
         self.token = token(client)
+        self.spares = 0  # sets of spare objects made: a rebuild keeps them
         self.rebuild(build)
 
     def rebuild(self, how=rebuild) -> None:
@@ -518,6 +690,11 @@ class Walk:
     def target(self, case: Case, uses: str) -> Target | None:
         if case.target is None:
             return None
+        if case.changes_data and uses == "spare":
+            self.spares += 1
+            with self.engine.context() as ctx:
+                fresh = spare(ctx, case.target, self.spares)
+            return replace(self.targets[case.target][0], spare=fresh)
         if case.changes_data and uses == "task":
             if self.taken[case.target] + 1 >= self.copies[case.target]:
                 self.rebuild()
@@ -596,4 +773,14 @@ def test_the_scenario_has_what_every_route_needs(organisation, clock):
                     OFFICE: "VPS",
                     ELSEWHERE: "VHXH",
                 }[name]
+            )
+            spare = t.spare  # shared by the copies, in the target's organisation
+            account, dormant = (
+                ctx.session.get(User, spare.account),
+                ctx.session.get(User, spare.dormant),
+            )
+            assert account.active and not dormant.active and account.unit_id == spare.home
+            assert ctx.session.get(UnitAlias, spare.alias).unit_id == spare.unit
+            assert ctx.session.get(Unit, spare.home).parent.code == (
+                "VINHTUY" if name == ELSEWHERE else "LAICHAU"
             )

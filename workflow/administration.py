@@ -357,10 +357,21 @@ def delete_unit(ctx: Context, actor: User, unit_id: int) -> str:
     return unit.code
 
 
+def _require_alias_scope(actor: User, unit: Unit) -> None:
+    """A top-level unit's aliases are meaningful in every organisation (an import reads them
+    before refusing another organisation's unit): only an administrator adds or removes one."""
+    if alias_scope(unit) is None and scope_of(actor).root is not None:
+        raise PermissionDenied(
+            f"{_who(actor)} may not change the aliases of {unit.code}: a top-level unit's "
+            "aliases are read in every organisation; an administrator changes them"
+        )
+
+
 def add_alias(ctx: Context, actor: User, unit_id: int, alias: str) -> UnitAlias:
     """Another name of a unit, as plans' appendices write it; meaningful among its parent's
     units, as in the organisation file. Refused when it would name another unit too."""
     unit = get_unit(ctx, actor, unit_id)
+    _require_alias_scope(actor, unit)
     text = _checked_name(alias, "alias")
     key = fold_key(text)
     if key in (unit.name_key, fold_key(unit.code)) or any(
@@ -377,6 +388,7 @@ def add_alias(ctx: Context, actor: User, unit_id: int, alias: str) -> UnitAlias:
 def remove_alias(ctx: Context, actor: User, unit_id: int, alias_id: int) -> str:
     """Remove one alias of a unit; the alias as it was written."""
     unit = get_unit(ctx, actor, unit_id)
+    _require_alias_scope(actor, unit)
     row = ctx.session.get(UnitAlias, alias_id)
     if row is None or row.unit_id != unit.id:
         raise NotFound(f"alias {alias_id} is not an alias of {unit.code}")
