@@ -367,3 +367,28 @@ def test_the_list_pages_run_a_fixed_number_of_queries(make_plan, engine, english
         for url in ("/admin/units", "/admin/users")
     ]
     assert many == few
+
+
+def test_a_refusal_is_shown_in_the_readers_language_next_to_its_field(engine, client, monkeypatch):
+    """The field is found from the English text, whatever language the reader sees."""
+    words = {
+        "%(field)s: %(value)s is not valid: %(rule)s": "%(field)s: %(value)s không hợp lệ",
+        "username": "Tên đăng nhập",
+    }
+    monkeypatch.setattr("web.errors._translate", lambda template: words.get(template, template))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    sign_in(client, "vps.office")
+    response = post_form(
+        client,
+        "/admin/users",
+        {
+            "username": "x y",
+            "full_name": "Lò Văn Nam",
+            "role": "unit_head",
+            "unit": unit_id(engine, "QLTDC"),
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'data-field="username">Tên đăng nhập: &#39;x y&#39; không hợp lệ' in html
