@@ -367,3 +367,46 @@ def test_the_list_pages_run_a_fixed_number_of_queries(make_plan, engine, english
         for url in ("/admin/units", "/admin/users")
     ]
     assert many == few
+
+
+def test_a_refusal_is_shown_in_the_readers_language_next_to_its_field(engine, client, monkeypatch):
+    """The field is found from the English text, whatever language the reader sees."""
+    words = {
+        "%(field)s: %(value)s is not valid: %(rule)s": "%(field)s: %(value)s không hợp lệ",
+        "username": "Tên đăng nhập",
+    }
+    monkeypatch.setattr("web.errors._translate", lambda template: words.get(template, template))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    sign_in(client, "vps.office")
+    response = post_form(
+        client,
+        "/admin/users",
+        {
+            "username": "x y",
+            "full_name": "Lò Văn Nam",
+            "role": "unit_head",
+            "unit": unit_id(engine, "QLTDC"),
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'data-field="username">Tên đăng nhập: &#39;x y&#39; không hợp lệ' in html
+
+
+def test_only_an_administrator_is_offered_the_aliases_of_a_top_level_unit(app, engine):
+    province, department = unit_id(engine, "LAICHAU"), unit_id(engine, "QLKHCN")
+    pages = {}
+    for who in ("vps.office", "admin"):
+        reader = app.test_client()
+        reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        sign_in(reader, who)
+        pages[who] = {
+            unit: reader.get(f"/admin/units/{unit}").get_data(as_text=True)
+            for unit in (province, department)
+        }
+    add = '/aliases" novalidate'
+    assert add not in pages["vps.office"][province]
+    assert "an administrator changes them" in pages["vps.office"][province]
+    assert add in pages["vps.office"][department]
+    assert add in pages["admin"][province]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,7 +25,7 @@ TRANSLATIONS = ROOT / "web" / "translations"
 LANGUAGES = ("vi", "en")
 
 
-def extract() -> None:
+def _extract_to(pot: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -43,7 +44,7 @@ def extract() -> None:
             "--sort-output",
             "--omit-header",
             "-o",
-            str(TRANSLATIONS / "messages.pot"),
+            str(pot),
             "web",
             "workflow",
         ],
@@ -51,6 +52,11 @@ def extract() -> None:
         check=True,
         capture_output=True,
     )
+
+
+def extract() -> None:
+    """Write every marked string of the code to messages.pot and update the catalogs."""
+    _extract_to(TRANSLATIONS / "messages.pot")
     for lang in LANGUAGES:
         subprocess.run(
             [
@@ -72,6 +78,18 @@ def extract() -> None:
         )
 
 
+def not_extracted() -> list[str]:
+    """Strings marked in the code that the Vietnamese catalog does not hold yet."""
+    with tempfile.TemporaryDirectory() as folder:
+        pot = Path(folder) / "messages.pot"
+        _extract_to(pot)
+        with open(pot, "rb") as handle:
+            marked = {m.id for m in read_po(handle) if m.id}
+    with open(TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        held = {m.id for m in read_po(handle, locale="vi") if m.id}
+    return sorted(str(i) for i in marked - held)
+
+
 def compiled(lang: str) -> bytes:
     with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as handle:
         catalog = read_po(handle, locale=lang)
@@ -80,12 +98,17 @@ def compiled(lang: str) -> bytes:
     return out.getvalue()
 
 
+def _translated(string: str | tuple) -> bool:
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
 def problems() -> list[str]:
     found = []
     with open(TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po", "rb") as handle:
         catalog = read_po(handle, locale="vi")
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not _translated(m.string)]
     found += [f"vi: not translated: {m!r}" for m in missing]
+    found += [f"not extracted (run python tools/i18n.py): {m!r}" for m in not_extracted()]
     for lang in LANGUAGES:
         mo = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo"
         if not mo.exists() or mo.read_bytes() != compiled(lang):
@@ -98,9 +121,10 @@ def main() -> int:
         extract()
         for lang in LANGUAGES:
             (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo").write_bytes(compiled(lang))
-    for problem in problems():
+    found = problems()
+    for problem in found:
         print(problem)
-    return 1 if problems() else 0
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -97,9 +97,11 @@ def _unit_choices(rows: list[svc.UnitRow], empty: str | None) -> list[tuple[int 
     ]
 
 
-def _show(form: FlaskForm, message: str) -> None:
-    """Put a service's refusal next to the field it names, or at the top of the page."""
-    name = message.split(":", 1)[0].strip()
+def _show(form: FlaskForm, refusal: InvalidInput) -> None:
+    """Put a service's refusal, in the reader's language, next to the field it names (its
+    English text's first word) or at the top of the page."""
+    name = str(refusal).split(":", 1)[0].strip()
+    message = describe(refusal)
     field = getattr(form, MESSAGE_FIELDS.get(name, name), None)
     if field is not None and hasattr(field, "errors") and name != "csrf_token":
         field.errors = [*field.errors, message]
@@ -107,11 +109,11 @@ def _show(form: FlaskForm, message: str) -> None:
         flash(message, "error")
 
 
-def _refused(page, failed: FlaskForm, message: str | None = None, **kwargs):
+def _refused(page, failed: FlaskForm, refusal: InvalidInput | None = None, **kwargs):
     """Undo what the request began and show ``page`` again, ``failed`` saying why."""
     undo()
-    if message:
-        _show(failed, message)
+    if refusal is not None:
+        _show(failed, refusal)
     return page(status=400, **kwargs)
 
 
@@ -157,7 +159,7 @@ def create_unit():
             kind=form.kind.data,
         )
     except InvalidInput as exc:
-        return _refused(_units_page, form, describe(exc), form=form)
+        return _refused(_units_page, form, exc, form=form)
     flash(_("The unit %(code)s is created.", code=unit.code), "info")
     return redirect(url_for("admin.unit", unit_id=unit.id))
 
@@ -177,6 +179,7 @@ def _unit_page(
         unit=unit,
         aliases=svc.unit_aliases(context, unit),
         tasks_led=svc.tasks_led(context, unit),
+        may_change_aliases=svc.may_change_aliases(me(), unit),
         rename=rename,
         alias=alias or AliasForm(formdata=None),
         kinds=KIND_LABELS,
@@ -198,7 +201,7 @@ def rename_unit(unit_id: int):
     try:
         svc.rename_unit(ctx(), me(), unit_id, form.name.data)
     except InvalidInput as exc:
-        return _refused(_unit_page, form, describe(exc), unit_id=unit_id, rename=form)
+        return _refused(_unit_page, form, exc, unit_id=unit_id, rename=form)
     flash(_("The unit is renamed."), "info")
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
@@ -212,7 +215,7 @@ def add_alias(unit_id: int):
     try:
         row = svc.add_alias(ctx(), me(), unit_id, form.alias.data)
     except InvalidInput as exc:
-        return _refused(_unit_page, form, describe(exc), unit_id=unit_id, alias=form)
+        return _refused(_unit_page, form, exc, unit_id=unit_id, alias=form)
     flash(_("The alias “%(alias)s” is added.", alias=row.alias), "info")
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
@@ -281,7 +284,7 @@ def create_user():
             password=form.password.data,
         )
     except InvalidInput as exc:
-        return _refused(_users_page, form, describe(exc), form=form)
+        return _refused(_users_page, form, exc, form=form)
     flash(_("The account %(username)s is created.", username=account.username), "info")
     return redirect(url_for("admin.users"))
 
@@ -337,6 +340,6 @@ def reset_password(user_id: int):
     try:
         svc.reset_password(ctx(), me(), user_id, form.password.data)
     except InvalidInput as exc:
-        return _refused(_user_page, form, describe(exc), user_id=user_id, reset=form)
+        return _refused(_user_page, form, exc, user_id=user_id, reset=form)
     flash(_("The password is reset: the account's sessions are ended."), "info")
     return redirect(url_for("admin.user", user_id=user_id))

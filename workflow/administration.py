@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from workflow import accounts
 from workflow.context import Context
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.messages import N_, Message, term
 from workflow.models import (
     ROLES,
     UNIT_KINDS,
@@ -72,14 +73,26 @@ def scope_of(actor: User | None) -> Scope:
     return Scope(organisation(actor.unit))
 
 
-def _who(actor: User | None) -> str:
-    return f"{actor.username} ({actor.role})" if actor is not None else "the command line"
+def _who(actor: User | None) -> Message:
+    if actor is None:
+        return Message(N_("the command line"))
+    return Message(N_("%(user)s (%(role)s)"), user=actor.username, role=term(actor.role))
 
 
-def _require_in_scope(actor: User | None, unit: Unit | None, what: str) -> None:
-    if not scope_of(actor).contains(unit):
-        where = f"{unit.name} is in another organisation" if unit else "it has no unit"
-        raise PermissionDenied(f"{_who(actor)} may not {what}: {where}")
+def _require_in_scope(actor: User | None, unit: Unit | None, what: Message) -> None:
+    """``what`` the actor means to do, a message, for the refusal."""
+    if scope_of(actor).contains(unit):
+        return
+    if unit is None:
+        raise PermissionDenied(
+            N_("%(who)s may not %(what)s: it has no unit"), who=_who(actor), what=what
+        )
+    raise PermissionDenied(
+        N_("%(who)s may not %(what)s: %(unit)s is in another organisation"),
+        who=_who(actor),
+        what=what,
+        unit=unit.name,
+    )
 
 
 def _require(actor: User | None, action: Action) -> None:
@@ -148,8 +161,8 @@ def get_unit(ctx: Context, actor: User, unit_id: int) -> Unit:
     require(actor, Action.MANAGE_UNITS)
     unit = ctx.session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} does not exist")
-    _require_in_scope(actor, unit, f"manage unit {unit.code}")
+        raise NotFound(N_("unit %(unit)s does not exist"), unit=unit_id)
+    _require_in_scope(actor, unit, Message(N_("manage unit %(unit)s"), unit=unit.code))
     return unit
 
 
@@ -202,16 +215,22 @@ def get_user(ctx: Context, actor: User | None, user_id: int) -> User:
     _require(actor, Action.MANAGE_USERS)
     account = ctx.session.get(User, user_id)
     if account is None:
-        raise NotFound(f"account {user_id} does not exist")
+        raise NotFound(N_("account %(account)s does not exist"), account=user_id)
     _require_manages(actor, account)
     return account
 
 
 def _require_manages(actor: User | None, account: User) -> None:
-    _require_in_scope(actor, account.unit, f"manage the account {account.username}")
+    _require_in_scope(
+        actor,
+        account.unit,
+        Message(N_("manage the account %(username)s"), username=account.username),
+    )
     if account.role == "admin" and actor is not None and actor.role != "admin":
         raise PermissionDenied(
-            f"{_who(actor)} may not manage the account {account.username}: an administrator's"
+            N_("%(who)s may not manage the account %(username)s: an administrator's"),
+            who=_who(actor),
+            username=account.username,
         )
 
 
@@ -225,14 +244,14 @@ def assignable_roles(actor: User | None) -> tuple[str, ...]:
 # --- units -------------------------------------------------------------------------------------
 
 
-def _clash(session: Session, root: Unit, key: str, itself: Unit | None) -> str | None:
+def _clash(session: Session, root: Unit, key: str, itself: Unit | None) -> Message | None:
     """What else in the organisation of ``root`` already answers to ``key`` (a folded name),
     described for a message; None when nothing does. ``itself``: the unit being named."""
     for unit in _all_units(session):
         if unit is itself or organisation(unit) is not root:
             continue
         if key in (unit.name_key, fold_key(unit.code)):
-            return f"the name of {unit.name} ({unit.code})"
+            return Message(N_("the name of %(unit)s (%(code)s)"), unit=unit.name, code=unit.code)
     aliases = session.scalars(
         sa.select(UnitAlias)
         .where(UnitAlias.key == key)
@@ -244,29 +263,49 @@ def _clash(session: Session, root: Unit, key: str, itself: Unit | None) -> str |
                 continue
             scope = session.get(Unit, alias.scope_unit_id) if alias.scope_unit_id else None
             if scope is None or organisation(scope) is root or organisation(alias.unit) is root:
-                return f"an alias of {alias.unit.name} ({alias.unit.code})"
+                return Message(
+                    N_("an alias of %(unit)s (%(code)s)"),
+                    unit=alias.unit.name,
+                    code=alias.unit.code,
+                )
         elif organisation(alias.group.scope) is root:
-            return f"a phrase of the group {alias.group.name!r} ({alias.group.scope.code})"
+            return Message(
+                N_("a phrase of the group %(group)s (%(code)s)"),
+                group=repr(alias.group.name),
+                code=alias.group.scope.code,
+            )
     for group in session.scalars(sa.select(UnitGroup).where(UnitGroup.name_key == key)):
         if organisation(group.scope) is root:
-            return f"the group {group.name!r} ({group.scope.code})"
+            return Message(
+                N_("the group %(group)s (%(code)s)"), group=repr(group.name), code=group.scope.code
+            )
     return None
 
 
 def _checked_name(name: str | None, what: str) -> str:
+    """``name`` cleaned; ``what`` is the field's name, marked with ``N_``."""
     text = clean(name)
     if not text or not fold_key(text):
-        raise InvalidInput(f"{what}: required")
+        raise InvalidInput(N_("%(field)s: required"), field=Message(what))
     if len(text) > NAME_MAX:
-        raise InvalidInput(f"{what}: at most {NAME_MAX} characters")
+        raise InvalidInput(
+            N_("%(field)s: at most %(most)s characters"), field=Message(what), most=NAME_MAX
+        )
     return text
 
 
 def _refuse_clash(session: Session, root: Unit, text: str, itself: Unit | None, what: str) -> None:
+    """``what`` is the field's name, marked with ``N_``."""
     clash = _clash(session, root, fold_key(text), itself)
     if clash is not None:
         raise InvalidInput(
-            f"{what}: {text!r} would be ambiguous in {root.name}: it is already {clash}"
+            N_(
+                "%(field)s: %(value)s would be ambiguous in %(organisation)s: it is already %(clash)s"
+            ),
+            field=Message(what),
+            value=repr(text),
+            organisation=root.name,
+            clash=clash,
         )
 
 
@@ -285,25 +324,48 @@ def create_unit(
     session = ctx.session
     code = (code or "").strip().upper()
     if not CODE.fullmatch(code):
-        raise InvalidInput(f"code: {code!r} is not valid: {CODE_RULE}")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not valid: %(rule)s"),
+            field=Message(N_("code")),
+            value=repr(code),
+            rule=Message(CODE_RULE),
+        )
     if session.scalar(sa.select(Unit.id).where(Unit.code == code)) is not None:
-        raise InvalidInput(f"code: {code!r} is taken by another unit")
-    text = _checked_name(name, "name")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is taken by another unit"),
+            field=Message(N_("code")),
+            value=repr(code),
+        )
+    text = _checked_name(name, N_("name"))
     if kind not in UNIT_KINDS:
-        raise InvalidInput(f"kind: {kind!r} is not one of {', '.join(UNIT_KINDS)}")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not one of %(choices)s"),
+            field=Message(N_("kind")),
+            value=repr(kind),
+            choices=list(UNIT_KINDS),
+        )
     if parent_id is None:
         if scope_of(actor).root is not None:
-            raise InvalidInput("parent: required (a unit of your organisation)")
+            raise InvalidInput(
+                N_("%(field)s: required (a unit of your organisation)"),
+                field=Message(N_("parent")),
+            )
         parent = None
     else:
         parent = session.get(Unit, parent_id)
         if parent is None:
-            raise InvalidInput(f"parent: unit {parent_id} does not exist")
-        _require_in_scope(actor, parent, f"create a unit under {parent.code}")
+            raise InvalidInput(
+                N_("%(field)s: unit %(unit)s does not exist"),
+                field=Message(N_("parent")),
+                unit=parent_id,
+            )
+        _require_in_scope(
+            actor, parent, Message(N_("create a unit under %(unit)s"), unit=parent.code)
+        )
     if parent is not None:
         root = organisation(parent)
-        _refuse_clash(session, root, text, None, "name")
-        _refuse_clash(session, root, code, None, "code")
+        _refuse_clash(session, root, text, None, N_("name"))
+        _refuse_clash(session, root, code, None, N_("code"))
     unit = Unit(code=code, name=text, name_key=fold_key(text), kind=kind, parent=parent)
     session.add(unit)
     session.flush()
@@ -313,8 +375,8 @@ def create_unit(
 def rename_unit(ctx: Context, actor: User, unit_id: int, name: str) -> Unit:
     """Give a unit a new name; the tasks it leads keep pointing at it."""
     unit = get_unit(ctx, actor, unit_id)
-    text = _checked_name(name, "name")
-    _refuse_clash(ctx.session, organisation(unit), text, unit, "name")
+    text = _checked_name(name, N_("name"))
+    _refuse_clash(ctx.session, organisation(unit), text, unit, N_("name"))
     unit.name, unit.name_key = text, fold_key(text)
     ctx.session.flush()
     return unit
@@ -329,14 +391,26 @@ def delete_unit(ctx: Context, actor: User, unit_id: int) -> str:
         return session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
 
     uses = [
-        (count(sa.select(TaskUnit.task_id).where(TaskUnit.unit_id == unit.id)), "task(s)"),
+        (
+            count(sa.select(TaskUnit.task_id).where(TaskUnit.unit_id == unit.id)),
+            N_("%(count)s task(s)"),
+        ),
         (
             count(sa.select(IndicatorUnit.indicator_id).where(IndicatorUnit.unit_id == unit.id)),
-            "indicator(s)",
+            N_("%(count)s indicator(s)"),
         ),
-        (count(sa.select(Unit.id).where(Unit.parent_id == unit.id)), "unit(s) under it"),
-        (count(sa.select(User.id).where(User.unit_id == unit.id)), "account(s)"),
-        (count(sa.select(Plan.id).where(Plan.issuer_unit_id == unit.id)), "plan(s) it issued"),
+        (
+            count(sa.select(Unit.id).where(Unit.parent_id == unit.id)),
+            N_("%(count)s unit(s) under it"),
+        ),
+        (
+            count(sa.select(User.id).where(User.unit_id == unit.id)),
+            N_("%(count)s account(s)"),
+        ),
+        (
+            count(sa.select(Plan.id).where(Plan.issuer_unit_id == unit.id)),
+            N_("%(count)s plan(s) it issued"),
+        ),
         (
             count(
                 sa.select(unit_group_members.c.group_id).where(
@@ -345,25 +419,38 @@ def delete_unit(ctx: Context, actor: User, unit_id: int) -> str:
             )
             + count(sa.select(UnitGroup.id).where(UnitGroup.scope_unit_id == unit.id))
             + count(sa.select(UnitAlias.id).where(UnitAlias.scope_unit_id == unit.id)),
-            "group(s) or alias(es) of other units",
+            N_("%(count)s group(s) or alias(es) of other units"),
         ),
     ]
-    named = [f"{n} {what}" for n, what in uses if n]
+    named = [Message(what, count=n) for n, what in uses if n]
     if named:
-        raise InvalidInput(f"unit: {unit.code} cannot be deleted: it has {', '.join(named)}")
+        raise InvalidInput(
+            N_("%(field)s: %(unit)s cannot be deleted: it has %(uses)s"),
+            field=Message(N_("unit")),
+            unit=unit.code,
+            uses=named,
+        )
     session.execute(sa.delete(UnitAlias).where(UnitAlias.unit_id == unit.id))
     session.delete(unit)
     session.flush()
     return unit.code
 
 
-def _require_alias_scope(actor: User, unit: Unit) -> None:
+def may_change_aliases(actor: User, unit: Unit) -> bool:
     """A top-level unit's aliases are meaningful in every organisation (an import reads them
     before refusing another organisation's unit): only an administrator adds or removes one."""
-    if alias_scope(unit) is None and scope_of(actor).root is not None:
+    return alias_scope(unit) is not None or scope_of(actor).root is None
+
+
+def _require_alias_scope(actor: User, unit: Unit) -> None:
+    if not may_change_aliases(actor, unit):
         raise PermissionDenied(
-            f"{_who(actor)} may not change the aliases of {unit.code}: a top-level unit's "
-            "aliases are read in every organisation; an administrator changes them"
+            N_(
+                "%(who)s may not change the aliases of %(unit)s: a top-level unit's aliases "
+                "are read in every organisation; an administrator changes them"
+            ),
+            who=_who(actor),
+            unit=unit.code,
         )
 
 
@@ -372,13 +459,19 @@ def add_alias(ctx: Context, actor: User, unit_id: int, alias: str) -> UnitAlias:
     units, as in the organisation file. Refused when it would name another unit too."""
     unit = get_unit(ctx, actor, unit_id)
     _require_alias_scope(actor, unit)
-    text = _checked_name(alias, "alias")
+    text = _checked_name(alias, N_("alias"))
     key = fold_key(text)
     if key in (unit.name_key, fold_key(unit.code)) or any(
         a.key == key for a in unit_aliases(ctx, unit)
     ):
-        raise InvalidInput(f"alias: {text!r} is already a name of {unit.name} ({unit.code})")
-    _refuse_clash(ctx.session, organisation(unit), text, unit, "alias")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is already a name of %(unit)s (%(code)s)"),
+            field=Message(N_("alias")),
+            value=repr(text),
+            unit=unit.name,
+            code=unit.code,
+        )
+    _refuse_clash(ctx.session, organisation(unit), text, unit, N_("alias"))
     row = UnitAlias(scope_unit_id=alias_scope(unit), alias=text, key=key, unit_id=unit.id)
     ctx.session.add(row)
     ctx.session.flush()
@@ -391,7 +484,9 @@ def remove_alias(ctx: Context, actor: User, unit_id: int, alias_id: int) -> str:
     _require_alias_scope(actor, unit)
     row = ctx.session.get(UnitAlias, alias_id)
     if row is None or row.unit_id != unit.id:
-        raise NotFound(f"alias {alias_id} is not an alias of {unit.code}")
+        raise NotFound(
+            N_("alias %(alias)s is not an alias of %(unit)s"), alias=alias_id, unit=unit.code
+        )
     ctx.session.delete(row)
     ctx.session.flush()
     return row.alias
@@ -418,24 +513,52 @@ def create_user(
     session = ctx.session
     username = (username or "").strip()
     if not accounts.valid_username(username):
-        raise InvalidInput(f"username: {username!r} is not valid: {USERNAME_RULE}")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not valid: %(rule)s"),
+            field=Message(N_("username")),
+            value=repr(username),
+            rule=Message(USERNAME_RULE),
+        )
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise InvalidInput(f"username: {username!r} is taken")
-    text = _checked_name(full_name, "display name")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is taken"),
+            field=Message(N_("username")),
+            value=repr(username),
+        )
+    text = _checked_name(full_name, N_("display name"))
     if role not in ROLES:
-        raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not one of %(choices)s"),
+            field=Message(N_("role")),
+            value=repr(role),
+            choices=list(ROLES),
+        )
     if role not in assignable_roles(actor):
-        raise PermissionDenied(f"{_who(actor)} may not create an account with the role {role}")
+        raise PermissionDenied(
+            N_("%(who)s may not create an account with the role %(role)s"),
+            who=_who(actor),
+            role=term(role),
+        )
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit_id is not None and unit is None:
-        raise InvalidInput(f"unit: unit {unit_id} does not exist")
+        raise InvalidInput(
+            N_("%(field)s: unit %(unit)s does not exist"), field=Message(N_("unit")), unit=unit_id
+        )
     if unit is None and (role in UNIT_ROLES or (role != "admin" and scope_of(actor).root)):
-        raise InvalidInput(f"unit: required for the role {role}")
+        raise InvalidInput(
+            N_("%(field)s: required for the role %(role)s"),
+            field=Message(N_("unit")),
+            role=term(role),
+        )
     if unit is not None:
-        _require_in_scope(actor, unit, f"create an account in {unit.code}")
+        _require_in_scope(actor, unit, Message(N_("create an account in %(unit)s"), unit=unit.code))
     email = (email or "").strip() or None
     if email is not None and ("@" not in email or len(email) > EMAIL_MAX or " " in email):
-        raise InvalidInput(f"email: {email!r} is not an e-mail address")
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not an e-mail address"),
+            field=Message(N_("email")),
+            value=repr(email),
+        )
     account = User(username=username, full_name=text, role=role, unit=unit, email=email)
     if password is not None:
         accounts.set_password(ctx, account, password)  # checks the rules before anything is added
@@ -449,7 +572,9 @@ def set_active(ctx: Context, actor: User, user_id: int, active: bool) -> User:
     in again with its password). Nobody deactivates their own account."""
     account = get_user(ctx, actor, user_id)
     if not active and account.id == actor.id:
-        raise InvalidInput("account: you cannot deactivate your own account")
+        raise InvalidInput(
+            N_("%(field)s: you cannot deactivate your own account"), field=Message(N_("account"))
+        )
     account.active = active
     if not active:
         account.session_token = None  # the cookies of its sessions name a token that is gone

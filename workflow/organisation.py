@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workflow.errors import ImportFailed
+from workflow.messages import N_
 from workflow.models import ROLES, UNIT_KINDS, Unit, UnitAlias, UnitGroup, User
 from workflow.permissions import Action, require
 from workflow.text import clean, fold_key
@@ -47,9 +48,9 @@ class OrganisationResult:
 
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,31}")
-CODE_RULE = "1 to 32 upper-case letters, digits or '_'"
+CODE_RULE = N_("1 to 32 upper-case letters, digits or '_'")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-USERNAME_RULE = "2 to 64 lower-case letters, digits, '.', '_' or '-'"
+USERNAME_RULE = N_("2 to 64 lower-case letters, digits, '.', '_' or '-'")
 ENTRY_KEYS = {
     "units": {"code", "name", "kind", "parent", "aliases"},
     "groups": {"scope", "name", "phrases", "members"},
