@@ -480,6 +480,10 @@ def test_an_already_decided_report_is_a_conflict_not_a_500(seeded, english):
     second = post_form(english, f"/office/reports/{report_id}/accept", seen, "/office")
     assert (first.status_code, second.status_code) == (302, 409)
     assert post_form(english, "/office/reports/999999/accept", seen, "/office").status_code == 404
+    outsider = english.application.test_client()
+    sign_in(outsider, "vinhtuy.office")  # learns nothing of another organisation's report
+    response = post_form(outsider, f"/office/reports/{report_id}/accept", seen, "/office")
+    assert response.status_code == 403
 
 
 def test_the_office_cannot_review_its_own_report_a_colleague_can(seeded, app):

@@ -390,10 +390,13 @@ def _item(ctx: Context, task: Task, kind: str, period_key: str) -> DueItem | Non
     )
 
 
-def _submitted_report(ctx: Context, report_id: int) -> Report:
+def _report_to_review(ctx: Context, actor: User, action: Action, report_id: int) -> Report:
+    """The report, once the actor may review it (so that another organisation learns nothing
+    of its state), and still waiting for review."""
     report = ctx.session.get(Report, report_id)
     if report is None:
         raise NotFound(N_("report %(report)s does not exist"), report=report_id)
+    require_review(actor, action, report)
     if report.status != "submitted":
         raise IllegalTransition(
             N_("report %(report)s was %(status)s already"),
@@ -421,9 +424,8 @@ def accept_report(
     """The Office accepts a report. When nothing else waits for review and the task's deadline
     is met (or, for a task without one, this report says 100 %), the task closes; an ongoing or
     recurring task goes back to work for its next period."""
-    report = _submitted_report(ctx, report_id)
+    report = _report_to_review(ctx, actor, Action.ACCEPT, report_id)
     task = report.task
-    require_review(actor, Action.ACCEPT, report)
     check_version(task, expected_version)
     pending = _others_pending(ctx, report)
     deadline = _item(ctx, task, "deadline", DEADLINE_KEY)
@@ -453,9 +455,8 @@ def return_report(
     ctx: Context, actor: User, report_id: int, reason: str, expected_version: int | None = None
 ) -> Report:
     """The Office sends a report back with a reason; what it satisfied is owed again."""
-    report = _submitted_report(ctx, report_id)
+    report = _report_to_review(ctx, actor, Action.RETURN, report_id)
     task = report.task
-    require_review(actor, Action.RETURN, report)
     check_version(task, expected_version)
     reason = _required(reason, N_("reason"))
     pending = _others_pending(ctx, report)
