@@ -1,0 +1,376 @@
+"""Deadline feeds for calendar clients (DESIGN §5): which due items a feed holds, and the
+iCalendar text that Google, Outlook, Apple Calendar and Thunderbird subscribe to.
+
+A feed is a condition on tasks (with their plan joined) for one scope: a unit (the tasks it
+leads), a person (what their unit leads or cooperates on; the Office and leadership: their
+organisation), an organisation, or a plan. Whoever reads a feed reads it *as its subscriber*:
+the scope's condition is always joined with :func:`workflow.board.visible_to` for that
+subscriber, so a feed never shows more than the screens would.
+
+Each due item is one all-day event on its effective date, with a UID that lives as long as
+the item and the item's SEQUENCE, which the engine raises whenever the date moves or the item
+is satisfied, reopened or cancelled. Cancelled items stay in the feed as ``STATUS:CANCELLED``
+so that subscribed clients remove them rather than keep a stale copy.
+
+Ongoing tasks appear by their periodic report dates only (they have no completion deadline);
+tasks waiting for guidance do not appear until they are released: their due items do not
+exist before then. Building a feed takes a fixed number of SQL statements.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from icalendar import Alarm, Calendar, Event, vDuration
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflow.board import in_scope, led_by, organisation_unit_ids, visible_to
+from workflow.errors import NotFound, PermissionDenied
+from workflow.messages import N_
+from workflow.models import DueItem, Plan, Task, TaskUnit, Unit, User
+from workflow.permissions import SEES_EVERYTHING, in_organisation, organisation
+from workflow.queries import lead_units_by_task
+from workflow.regime import vietnamese_period
+
+SCOPES = ("unit", "person", "organisation", "plan")
+DAYS_BACK = 60
+MONTHS_AHEAD = 15
+REMINDER_DAYS = (7, 1)  # until the escalation rules carry reminder offsets
+REFRESH = timedelta(hours=1)
+PRODID = "-//nhiemvu//Lịch hạn nhiệm vụ//VI"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+STATE_VI = {
+    "draft": "dự thảo",
+    "waiting": "chờ hướng dẫn",
+    "in_progress": "đang thực hiện",
+    "reported": "đã báo cáo",
+    "closed": "hoàn thành",
+    "cancelled": "đã hủy",
+    "superseded": "đã được thay thế",
+    "open": "chưa thực hiện",
+    "satisfied": "đã báo cáo",
+}
+CATEGORY_VI = {"deadline": "Hạn hoàn thành", "occurrence": "Kỳ thực hiện", "report": "Báo cáo"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a feed covers, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def around(
+        cls, today: date, days_back: int = DAYS_BACK, months_ahead: int = MONTHS_AHEAD
+    ) -> Window:
+        index = today.month - 1 + months_ahead
+        year, month = today.year + index // 12, index % 12 + 1
+        day = min(today.day, _calendar.monthrange(year, month)[1])
+        return cls(today - timedelta(days=days_back), date(year, month, day))
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One scope as a subscriber reads it: a name and a condition on Task (Plan joined)."""
+
+    scope: str
+    scope_id: int
+    name: str
+    description: str
+    condition: ColumnElement[bool]
+
+
+def _refuse(user: User, what: str, name: object) -> PermissionDenied:
+    return PermissionDenied(
+        N_("%(user)s may not subscribe to the calendar of %(what)s %(name)s"),
+        user=user.username,
+        what=what,
+        name=name,
+    )
+
+
+def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
+    """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not.
+
+    unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
+    only; organisation (a top-level unit): the Office and leadership of it; plan: the Office
+    and leadership of its issuer's organisation, or a unit that takes part in it.
+    """
+    if user is None or not user.active:
+        raise PermissionDenied(N_("nobody signed in may not subscribe to a calendar"))
+    seen = visible_to(session, user)
+    overseer = user.role in SEES_EVERYTHING
+    if scope == "unit":
+        unit = _get(session, Unit, scope_id, N_("unit %(id)s does not exist"))
+        if not (
+            user.role == "admin"
+            or user.unit_id == unit.id
+            or (overseer and in_organisation(user, unit))
+        ):
+            raise _refuse(user, "unit", unit.name)
+        return Feed(
+            scope,
+            unit.id,
+            f"Hạn nhiệm vụ – {unit.name}",
+            f"Các hạn hoàn thành và hạn báo cáo của nhiệm vụ do {unit.name} chủ trì",
+            sa.and_(led_by(unit.id), seen),
+        )
+    if scope == "person":
+        if scope_id != user.id:
+            raise _refuse(user, "person", scope_id)
+        condition = seen
+        if user.role == "admin":
+            condition = in_scope(organisation_unit_ids(session, user))
+        where = user.unit.name if user.unit is not None else "toàn hệ thống"
+        if overseer and user.unit is not None:
+            where = organisation(user.unit).name
+        return Feed(
+            scope,
+            user.id,
+            f"Hạn nhiệm vụ của tôi – {where}",
+            f"Các hạn hoàn thành và hạn báo cáo mà {where} theo dõi",
+            condition,
+        )
+    if scope == "organisation":
+        unit = _get(session, Unit, scope_id, N_("unit %(id)s does not exist"))
+        if unit.parent_id is not None or not (
+            user.role == "admin" or (overseer and in_organisation(user, unit))
+        ):
+            raise _refuse(user, "organisation", unit.name)
+        ids = organisation_unit_ids_of(session, unit.id)
+        return Feed(
+            scope,
+            unit.id,
+            f"Hạn nhiệm vụ – {unit.name}",
+            f"Mọi hạn hoàn thành và hạn báo cáo của {unit.name}",
+            sa.and_(in_scope(ids), seen),
+        )
+    if scope == "plan":
+        plan = _get(session, Plan, scope_id, N_("plan %(id)s does not exist"))
+        takes_part = user.unit_id is not None and session.scalar(
+            sa.select(sa.literal(True))
+            .select_from(TaskUnit)
+            .join(Task, TaskUnit.task_id == Task.id)
+            .where(Task.plan_id == plan.id, TaskUnit.unit_id == user.unit_id)
+            .limit(1)
+        )
+        issuer_ok = overseer and in_organisation(user, plan.issuer)
+        if not (user.role == "admin" or issuer_ok or takes_part):
+            raise _refuse(user, "plan", plan.number)
+        return Feed(
+            scope,
+            plan.id,
+            f"Hạn nhiệm vụ – {plan.number}",
+            f"Các hạn của Kế hoạch {plan.number}: {plan.title}",
+            sa.and_(Task.plan_id == plan.id, seen),
+        )
+    raise NotFound(N_("calendar scope %(scope)s does not exist"), scope=scope)
+
+
+def organisation_unit_ids_of(session: Session, top_id: int) -> list[int]:
+    """Every unit below (and including) the top-level unit ``top_id``: one query."""
+    parent = dict(session.execute(sa.select(Unit.id, Unit.parent_id)).all())
+
+    def root(uid: int) -> int:
+        seen = {uid}
+        while parent.get(uid) is not None and parent[uid] not in seen:
+            uid = parent[uid]
+            seen.add(uid)
+        return uid
+
+    return sorted(uid for uid in parent if root(uid) == top_id)
+
+
+def _get(session: Session, model: type, key: int, missing: str):
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(missing, id=key)
+    return found
+
+
+def _items_query(feed: Feed, window: Window) -> sa.Select:
+    return (
+        sa.select(DueItem)
+        .join(DueItem.task)
+        .join(Task.plan)
+        .where(feed.condition, DueItem.due_date.between(window.start, window.end))
+    )
+
+
+def due_items(session: Session, feed: Feed, window: Window) -> list[DueItem]:
+    """The feed's due items in the window, each with its task and plan loaded (one query)."""
+    query = (
+        _items_query(feed, window)
+        .options(contains_eager(DueItem.task).contains_eager(Task.plan))
+        .order_by(DueItem.due_date, DueItem.id)
+    )
+    return list(session.scalars(query).unique())
+
+
+def task_items(session: Session, task: Task) -> list[DueItem]:
+    """Every due item of one task, for a one-off download (the caller checked VIEW)."""
+    return list(
+        session.scalars(
+            sa.select(DueItem)
+            .join(DueItem.task)
+            .join(Task.plan)
+            .where(DueItem.task_id == task.id)
+            .options(contains_eager(DueItem.task).contains_eager(Task.plan))
+            .order_by(DueItem.due_date, DueItem.id)
+        ).unique()
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    """What changes whenever the feed's text could: for ETag and Last-Modified."""
+
+    count: int
+    last_modified: datetime | None
+
+    @property
+    def etag(self) -> str:
+        stamp = self.last_modified.timestamp() if self.last_modified else 0
+        return f"{self.count}-{stamp:.6f}"
+
+
+def feed_version(session: Session, feed: Feed, window: Window) -> Version:
+    """The count and latest change of the feed's items, their tasks and plans: one query."""
+    inner = _items_query(feed, window).with_only_columns(
+        DueItem.id.label("id"),
+        DueItem.updated_at.label("item_at"),
+        Task.updated_at.label("task_at"),
+        Plan.updated_at.label("plan_at"),
+    )
+    sub = inner.subquery()
+    count, *stamps = session.execute(
+        sa.select(
+            sa.func.count(sub.c.id),
+            sa.func.max(sub.c.item_at),
+            sa.func.max(sub.c.task_at),
+            sa.func.max(sub.c.plan_at),
+        )
+    ).one()
+    found = [_aware(s) for s in stamps if s is not None]
+    return Version(int(count), max(found) if found else None)
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite returns max() of a column as text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- the iCalendar text ----------------------------------------------------------------------
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _what(item: DueItem) -> str:
+    if item.kind == "report":
+        return f"Báo cáo {vietnamese_period(item.period_key)}"
+    if item.kind == "occurrence":
+        return f"Thực hiện kỳ {vietnamese_period(item.period_key)}"
+    return "Hoàn thành nhiệm vụ"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def summary(item: DueItem, leads: list[str]) -> str:
+    """``[Hạn] Báo cáo tháng 11/2026 – Phòng Quản lý KH&CN – <the task, shortened>``."""
+    who = ", ".join(leads) or item.task.lead_units_text or "chưa rõ đơn vị chủ trì"
+    return f"[Hạn] {_what(item)} – {who} – {_short(item.task.name)}"
+
+
+def description(item: DueItem, leads: list[str], url: str) -> str:
+    task, plan = item.task, item.task.plan
+    lines = [
+        f"Kế hoạch: {plan.number} – {_short(plan.title, 200)}",
+        f"Nhiệm vụ {task.ref}: {task.name}",
+        f"Đơn vị chủ trì: {', '.join(leads) or task.lead_units_text}",
+        f"Thời gian theo kế hoạch: {task.timing_raw}",
+        f"Hạn: {_day(item.due_date)}",
+    ]
+    if item.nominal_date != item.due_date:
+        lines.append(f"Ngày theo văn bản: {_day(item.nominal_date)}")
+    if item.extended_to is not None:
+        lines.append(f"Đã gia hạn đến: {_day(item.extended_to)}")
+    lines.append(
+        f"Trạng thái: {STATE_VI.get(item.status, item.status)}"
+        f" (nhiệm vụ {STATE_VI.get(task.status, task.status)})"
+    )
+    lines.append(f"Xem nhiệm vụ: {url}")
+    return "\n".join(lines)
+
+
+def host_of(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "nhiemvu"
+
+
+def task_url(base_url: str, task_id: int) -> str:
+    return f"{base_url.rstrip('/')}/tasks/{task_id}"
+
+
+def event(item: DueItem, leads: list[str], base_url: str) -> Event:
+    url = task_url(base_url, item.task_id)
+    stamp = max(_aware(item.updated_at), _aware(item.task.updated_at))
+    ev = Event()
+    ev.add("uid", f"due-{item.id}@{host_of(base_url)}")
+    ev.add("dtstamp", stamp)
+    ev.add("last-modified", stamp)
+    ev.add("sequence", item.sequence)
+    ev.add("dtstart", item.due_date)
+    ev.add("dtend", item.due_date + timedelta(days=1))
+    ev.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
+    ev.add("summary", summary(item, leads))
+    ev.add("description", description(item, leads, url))
+    ev.add("url", url)
+    ev.add("categories", [CATEGORY_VI.get(item.kind, item.kind)])
+    ev.add("status", "CANCELLED" if item.status == "cancelled" else "CONFIRMED")
+    if item.status == "open":
+        for days in REMINDER_DAYS:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Còn {days} ngày: {summary(item, leads)}")
+            alarm.add("trigger", timedelta(days=-days))
+            ev.add_component(alarm)
+    return ev
+
+
+def build(session: Session, items: list[DueItem], name: str, about: str, base_url: str) -> Calendar:
+    """The VCALENDAR of ``items`` (task and plan loaded); lead units in one more query."""
+    leads = lead_units_by_task(session, (item.task_id for item in items))
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-caldesc", about)
+    cal.add("x-wr-timezone", TIMEZONE)
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    for item in items:
+        cal.add_component(event(item, leads.get(item.task_id, []), base_url))
+    return cal
+
+
+def build_feed(session: Session, feed: Feed, window: Window, base_url: str) -> Calendar:
+    return build(session, due_items(session, feed, window), feed.name, feed.description, base_url)
+
+
+def build_task(session: Session, task: Task, base_url: str) -> Calendar:
+    name = f"Hạn nhiệm vụ {task.plan.number} {task.ref}"
+    return build(session, task_items(session, task), name, _short(task.name, 200), base_url)
