@@ -15,8 +15,8 @@ import vobject
 from tests.conftest import task_by_ref, user
 from workflow import calendars as cal
 from workflow import tasks as svc
-from workflow.errors import PermissionDenied
-from workflow.models import DueItem, Task, Unit
+from workflow.errors import NotFound, PermissionDenied
+from workflow.models import CalendarSubscription, DueItem, Task, Unit
 from workflow.permissions import Action, can
 
 TODAY = date(2026, 11, 22)
@@ -296,3 +296,44 @@ def test_the_version_changes_when_an_item_does(plan):
         feed = cal.feed_for(ctx.session, user(ctx, "qlkhcn.head"), "unit", unit_id(ctx, "QLKHCN"))
         second = cal.feed_version(ctx.session, feed, window)
     assert second.etag != first.etag and second.last_modified > first.last_modified
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+
+def test_a_subscription_is_a_hashed_token_that_can_be_regenerated_and_revoked(plan):
+    with plan.context() as ctx:
+        head = user(ctx, "qlkhcn.head")
+        made = cal.subscribe(ctx.session, head, "unit", unit_id(ctx, "QLKHCN"), ctx.now())
+        token, sub_id = made.token, made.subscription.id
+        assert len(token) >= 43
+        assert made.subscription.token_hash == cal.token_hash(token) != token
+        with pytest.raises(PermissionDenied):
+            cal.subscribe(ctx.session, head, "unit", unit_id(ctx, "VPS"), ctx.now())
+    with plan.context() as ctx:
+        stored = ctx.session.scalars(sa.select(CalendarSubscription.token_hash)).all()
+        assert token not in stored
+        feed = cal.resolve(ctx.session, token)
+        assert feed is not None and feed.scope == "unit"
+        assert cal.resolve(ctx.session, "not-a-token") is None
+        assert [s.id for s in cal.subscriptions(ctx.session, user(ctx, "qlkhcn.head"))] == [sub_id]
+        with pytest.raises(NotFound):  # only its owner may touch it
+            cal.revoke(ctx.session, user(ctx, "vps.office"), sub_id, ctx.now())
+        new = cal.regenerate(ctx.session, user(ctx, "qlkhcn.head"), sub_id, ctx.now()).token
+    with plan.context() as ctx:
+        assert cal.resolve(ctx.session, token) is None
+        assert cal.resolve(ctx.session, new) is not None
+        cal.revoke(ctx.session, user(ctx, "qlkhcn.head"), sub_id, ctx.now())
+    with plan.context() as ctx:
+        assert cal.resolve(ctx.session, new) is None
+        assert cal.subscriptions(ctx.session, user(ctx, "qlkhcn.head")) == []
+
+
+def test_a_token_stops_working_when_its_owner_may_no_longer_read_the_feed(plan):
+    with plan.context() as ctx:
+        head = user(ctx, "qlkhcn.head")
+        token = cal.subscribe(ctx.session, head, "unit", unit_id(ctx, "QLKHCN"), ctx.now()).token
+    with plan.context() as ctx:
+        user(ctx, "qlkhcn.head").unit_id = unit_id(ctx, "VPS")  # moved to another unit
+    with plan.context() as ctx:
+        assert cal.resolve(ctx.session, token) is None

@@ -609,3 +609,21 @@ def test_demo_twice_is_idempotent(tmp_path: Path) -> None:
     assert as_json(tmp_path, "overdue", "--as-of", TODAY) == as_json(
         tmp_path, "overdue", "--as-of", TODAY
     )
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+def test_calendar_export_writes_a_units_feed(demo_dir: Path, tmp_path: Path) -> None:
+    import vobject
+
+    target = tmp_path / "vps.ics"
+    args = ("--today", TODAY, "calendar", "export", "--unit", "VPS")
+    ok(nhiemvu(demo_dir, *args, "--output", str(target)))
+    calendar = vobject.readOne(target.read_text(encoding="utf-8"))
+    events = calendar.contents["vevent"]
+    assert events and all(VPS in e.summary.value for e in events)
+    assert calendar.contents["x-wr-calname"][0].value == f"Hạn nhiệm vụ – {VPS}"
+    printed = ok(nhiemvu(demo_dir, *args))
+    assert printed.count("BEGIN:VEVENT") == len(events)
+    assert "does not exist" in refused(nhiemvu(demo_dir, "calendar", "export", "--unit", "NOPE"))

@@ -20,6 +20,8 @@ exist before then. Building a feed takes a fixed number of SQL statements.
 from __future__ import annotations
 
 import calendar as _calendar
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflow.board import in_scope, led_by, organisation_unit_ids, visible_to
 from workflow.errors import NotFound, PermissionDenied
 from workflow.messages import N_
-from workflow.models import DueItem, Plan, Task, TaskUnit, Unit, User
+from workflow.models import CalendarSubscription, DueItem, Plan, Task, TaskUnit, Unit, User
 from workflow.permissions import SEES_EVERYTHING, in_organisation, organisation
 from workflow.queries import lead_units_by_task
 from workflow.regime import vietnamese_period
@@ -115,13 +117,8 @@ def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
             or (overseer and in_organisation(user, unit))
         ):
             raise _refuse(user, "unit", unit.name)
-        return Feed(
-            scope,
-            unit.id,
-            f"Hạn nhiệm vụ – {unit.name}",
-            f"Các hạn hoàn thành và hạn báo cáo của nhiệm vụ do {unit.name} chủ trì",
-            sa.and_(led_by(unit.id), seen),
-        )
+        feed = unit_feed(unit)
+        return Feed(feed.scope, unit.id, feed.name, feed.description, sa.and_(feed.condition, seen))
     if scope == "person":
         if scope_id != user.id:
             raise _refuse(user, "person", scope_id)
@@ -172,6 +169,17 @@ def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
             sa.and_(Task.plan_id == plan.id, seen),
         )
     raise NotFound(N_("calendar scope %(scope)s does not exist"), scope=scope)
+
+
+def unit_feed(unit: Unit) -> Feed:
+    """The tasks ``unit`` leads, unrestricted: for the operator's command line."""
+    return Feed(
+        "unit",
+        unit.id,
+        f"Hạn nhiệm vụ – {unit.name}",
+        f"Các hạn hoàn thành và hạn báo cáo của nhiệm vụ do {unit.name} chủ trì",
+        led_by(unit.id),
+    )
 
 
 def organisation_unit_ids_of(session: Session, top_id: int) -> list[int]:
@@ -374,3 +382,84 @@ def build_feed(session: Session, feed: Feed, window: Window, base_url: str) -> C
 def build_task(session: Session, task: Task, base_url: str) -> Calendar:
     name = f"Hạn nhiệm vụ {task.plan.number} {task.ref}"
     return build(session, task_items(session, task), name, _short(task.name, 200), base_url)
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A subscription and its token: the only moment the token exists outside the URL."""
+
+    subscription: CalendarSubscription
+    token: str
+
+
+def subscribe(session: Session, user: User, scope: str, scope_id: int, now: datetime) -> NewToken:
+    """A new subscription of ``user`` to a feed they may read (refused otherwise)."""
+    feed_for(session, user, scope, scope_id)
+    token = secrets.token_urlsafe(32)
+    subscription = CalendarSubscription(
+        user=user, scope=scope, scope_id=scope_id, token_hash=token_hash(token), created_at=now
+    )
+    session.add(subscription)
+    session.flush()
+    return NewToken(subscription, token)
+
+
+def _own(session: Session, user: User, subscription_id: int) -> CalendarSubscription:
+    found = session.get(CalendarSubscription, subscription_id)
+    if found is None or found.revoked_at is not None or found.user_id != user.id:
+        raise NotFound(N_("calendar subscription %(id)s does not exist"), id=subscription_id)
+    return found
+
+
+def regenerate(session: Session, user: User, subscription_id: int, now: datetime) -> NewToken:
+    """A new token for the same feed; the old URL stops working at once."""
+    subscription = _own(session, user, subscription_id)
+    feed_for(session, user, subscription.scope, subscription.scope_id)  # still allowed?
+    token = secrets.token_urlsafe(32)
+    subscription.token_hash = token_hash(token)
+    subscription.created_at = now
+    session.flush()
+    return NewToken(subscription, token)
+
+
+def revoke(session: Session, user: User, subscription_id: int, now: datetime) -> None:
+    _own(session, user, subscription_id).revoked_at = now
+
+
+def subscriptions(session: Session, user: User) -> list[CalendarSubscription]:
+    """The user's live subscriptions, the newest first."""
+    return list(
+        session.scalars(
+            sa.select(CalendarSubscription)
+            .where(
+                CalendarSubscription.user_id == user.id, CalendarSubscription.revoked_at.is_(None)
+            )
+            .order_by(CalendarSubscription.created_at.desc(), CalendarSubscription.id.desc())
+        )
+    )
+
+
+def resolve(session: Session, token: str) -> Feed | None:
+    """The feed behind a token, read as its owner today; None for an unknown or revoked token,
+    or one whose owner may no longer read the feed (deactivated, moved to another unit)."""
+    if not token or len(token) > 128:
+        return None
+    subscription = session.scalar(
+        sa.select(CalendarSubscription).where(
+            CalendarSubscription.token_hash == token_hash(token),
+            CalendarSubscription.revoked_at.is_(None),
+        )
+    )
+    if subscription is None:
+        return None
+    try:
+        return feed_for(session, subscription.user, subscription.scope, subscription.scope_id)
+    except (PermissionDenied, NotFound):
+        return None

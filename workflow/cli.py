@@ -758,6 +758,44 @@ def trigger_record(
 
 
 @cli.group()
+def calendar() -> None:
+    """Calendar feeds: write one to a file."""
+
+
+@calendar.command("export")
+@click.option(
+    "--unit", "unit_code", required=True, help="The unit whose tasks' deadlines to write."
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the web app is, for the links to each task.",
+)
+@pass_state
+def calendar_export(state: State, unit_code: str, output: Path | None, base_url: str) -> None:
+    """Write a unit's deadline feed (iCalendar) as the web app would serve it."""
+    from workflow import calendars
+    from workflow.models import Unit
+
+    with state.engine().context(write=False) as ctx:
+        unit = ctx.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise NotFound(f"unit {unit_code!r} does not exist")
+        window = calendars.Window.around(ctx.today())
+        feed = calendars.unit_feed(unit)
+        text = calendars.build_feed(ctx.session, feed, window, base_url).to_ical()
+    if output is None:
+        click.echo(text.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(text)
+        click.echo(f"{output}: {text.count(b'BEGIN:VEVENT')} events", err=True)
+
+
+@cli.group()
 def user() -> None:
     """Accounts."""
 

@@ -614,3 +614,32 @@ class TaskEvent(Base):
 
     task: Mapped[Task] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+# --- calendar subscriptions ------------------------------------------------------------------
+
+CALENDAR_SCOPES = ("unit", "person", "organisation", "plan")
+
+
+class CalendarSubscription(Base):
+    """A calendar feed someone subscribed to: a scope, read as its owner, at a token URL.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, when it is made.
+    A revoked subscription keeps its row (who had which feed, until when) and answers 404.
+    """
+
+    __tablename__ = "calendar_subscriptions"
+    __table_args__ = (
+        _check_in("scope", CALENDAR_SCOPES, "scope"),
+        sa.UniqueConstraint("token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    scope_id: Mapped[int]
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
