@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from web.auth import me
 from web.errors import describe
-from web.forms import DayField
+from web.forms import DISCUSSION_FORMS, AnswerForm, CommentForm, DirectionForm, ExplanationForm
+from web.tasks import render_task
 from web.work import ctx, undo
 from workflow import directions as svc
 from workflow.errors import InvalidInput
@@ -21,49 +18,14 @@ from workflow.permissions import Action, require
 from workflow.tasks import get_task
 
 bp = Blueprint("directions", __name__, url_prefix="/tasks")
-TEXT = [DataRequired(), Length(max=svc.MAX_TEXT)]
-
-
-class DirectionForm(FlaskForm):
-    text = TextAreaField(_l("Direction"), validators=TEXT)
-
-
-class ExplanationForm(FlaskForm):
-    question = TextAreaField(_l("What must the unit explain?"), validators=TEXT)
-    answer_by = DayField(_l("Answer by"), validators=[Optional()])
-
-
-class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Explanation"), validators=TEXT)
-
-
-class CommentForm(FlaskForm):
-    text = TextAreaField(_l("Comment"), validators=TEXT)
-
-
-FORMS = {
-    "direction_form": DirectionForm,
-    "explanation_form": ExplanationForm,
-    "answer_form": AnswerForm,
-    "comment_form": CommentForm,
-}
-
-
-def fresh_forms() -> dict[str, FlaskForm]:
-    """Empty forms for the task page; the request form proposes the default answer date."""
-    forms = {name: form(formdata=None) for name, form in FORMS.items()}
-    forms["explanation_form"].answer_by.data = svc.default_answer_by(ctx())
-    return forms
 
 
 def _submit(task_id: int, action: Action, name: str, act, done: str):
     """Check ``action`` is allowed, validate the named form and run ``act(task, form)``; on a
     refusal re-display the task page with the form as typed."""
-    from web.tasks import _page as render_task
-
     task = get_task(ctx(), task_id, actor=me())
     require(me(), action, task)
-    form = FORMS[name]()
+    form = DISCUSSION_FORMS[name]()
     if form.validate():
         try:
             act(task, form)

@@ -14,6 +14,8 @@ from wtforms import Field, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput, TextInput
 
+from workflow.directions import MAX_TEXT
+
 NOTE_LENGTH = 5000
 _DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -91,3 +93,40 @@ class ReasonForm(FlaskForm):
 
 class ReturnForm(ReasonForm):
     reason = reason_field(_l("Reason for returning"))
+
+
+# --- directions, requests to explain, answers, comments (web/directions.py) ---
+
+DISCUSSION_TEXT = [DataRequired(), Length(max=MAX_TEXT)]
+
+
+class DirectionForm(FlaskForm):
+    text = TextAreaField(_l("Direction"), validators=DISCUSSION_TEXT)
+
+
+class ExplanationForm(FlaskForm):
+    question = TextAreaField(_l("What must the unit explain?"), validators=DISCUSSION_TEXT)
+    answer_by = DayField(_l("Answer by"), validators=[Optional()])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Explanation"), validators=DISCUSSION_TEXT)
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField(_l("Comment"), validators=DISCUSSION_TEXT)
+
+
+DISCUSSION_FORMS = {
+    "direction_form": DirectionForm,
+    "explanation_form": ExplanationForm,
+    "answer_form": AnswerForm,
+    "comment_form": CommentForm,
+}
+
+
+def fresh_discussion_forms(answer_by: date) -> dict[str, FlaskForm]:
+    """Empty discussion forms for the task page; the request proposes ``answer_by``."""
+    forms = {name: form(formdata=None) for name, form in DISCUSSION_FORMS.items()}
+    forms["explanation_form"].answer_by.data = answer_by
+    return forms

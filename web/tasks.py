@@ -11,12 +11,20 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from web.auth import me
-from web.directions import FORMS as DISCUSSION_FORMS
-from web.directions import fresh_forms as fresh_discussion_forms
 from web.errors import describe
-from web.forms import AcceptForm, DayField, ReasonForm, ReturnForm, reason_field, version_field
+from web.forms import (
+    DISCUSSION_FORMS,
+    AcceptForm,
+    DayField,
+    ReasonForm,
+    ReturnForm,
+    fresh_discussion_forms,
+    reason_field,
+    version_field,
+)
 from web.work import ctx, undo
 from workflow import tasks as svc
+from workflow.directions import default_answer_by
 from workflow.errors import InvalidInput
 from workflow.models import DueItem
 from workflow.permissions import Action, require
@@ -157,7 +165,9 @@ def _period_choices(items: list[DueItem]) -> list[tuple[str, str]]:
     return choices
 
 
-def _page(task_id: int, status: int = 200, review_report_id: int | None = None, **forms: FlaskForm):
+def render_task(
+    task_id: int, status: int = 200, review_report_id: int | None = None, **forms: FlaskForm
+):
     """Render the task page; forms not given are fresh, carrying the task's current version.
 
     A form given (one that failed validation) keeps what was typed and shows its errors.
@@ -183,7 +193,7 @@ def _page(task_id: int, status: int = 200, review_report_id: int | None = None, 
             review_report_id=review_report_id,
             reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None, **fresh),
             cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None, **fresh),
-            **fresh_discussion_forms()
+            **fresh_discussion_forms(default_answer_by(ctx()))
             | {name: form for name, form in forms.items() if name in DISCUSSION_FORMS},
         ),
         status,
@@ -198,7 +208,7 @@ def _back(task_id: int, message: str):
 @bp.route("/<int:task_id>")
 @login_required
 def show(task_id: int):
-    return _page(task_id)
+    return render_task(task_id)
 
 
 @bp.route("/<int:task_id>/report", methods=["POST"])
@@ -211,7 +221,7 @@ def report(task_id: int):
         task_page(ctx().session, me(), task, ctx().today()).open_items
     )
     if not form.validate():
-        return _page(task_id, 400, report_form=form)
+        return render_task(task_id, 400, report_form=form)
     try:
         svc.submit_report(
             ctx(),
@@ -225,7 +235,7 @@ def report(task_id: int):
     except InvalidInput as exc:
         undo()
         form.form_errors.append(describe(exc))
-        return _page(task_id, 400, report_form=form)
+        return render_task(task_id, 400, report_form=form)
     return _back(task_id, _("Your report is submitted."))
 
 
@@ -239,7 +249,7 @@ def extension(task_id: int):
         task_page(ctx().session, me(), task, ctx().today()).open_items
     )
     if not form.validate():
-        return _page(task_id, 400, extension_form=form)
+        return render_task(task_id, 400, extension_form=form)
     try:
         svc.request_extension(
             ctx(),
@@ -253,7 +263,7 @@ def extension(task_id: int):
     except InvalidInput as exc:
         undo()
         form.form_errors.append(describe(exc))
-        return _page(task_id, 400, extension_form=form)
+        return render_task(task_id, 400, extension_form=form)
     return _back(task_id, _("Your request for an extension is sent."))
 
 
@@ -265,7 +275,7 @@ def accept(task_id: int, report_id: int):
     require(me(), Action.ACCEPT, task)
     form = AcceptForm()
     if not form.validate():
-        return _page(task_id, 400, accept_form=form, review_report_id=report_id)
+        return render_task(task_id, 400, accept_form=form, review_report_id=report_id)
     svc.accept_report(ctx(), me(), report_id, form.note.data or "", form.version.data)
     return _back(task_id, _("The report is accepted."))
 
@@ -278,7 +288,7 @@ def return_(task_id: int, report_id: int):
     require(me(), Action.RETURN, task)
     form = ReturnForm()
     if not form.validate():
-        return _page(task_id, 400, return_form=form, review_report_id=report_id)
+        return render_task(task_id, 400, return_form=form, review_report_id=report_id)
     svc.return_report(ctx(), me(), report_id, form.reason.data, form.version.data)
     return _back(task_id, _("The report is returned to the unit."))
 
@@ -290,7 +300,7 @@ def reopen(task_id: int):
     require(me(), Action.REOPEN, task)
     form = ReasonForm()
     if not form.validate():
-        return _page(task_id, 400, reopen_form=form)
+        return render_task(task_id, 400, reopen_form=form)
     svc.reopen_task(ctx(), me(), task, form.reason.data, form.version.data)
     return _back(task_id, _("The task is reopened."))
 
@@ -302,6 +312,6 @@ def cancel(task_id: int):
     require(me(), Action.CANCEL, task)
     form = ReasonForm()
     if not form.validate():
-        return _page(task_id, 400, cancel_form=form)
+        return render_task(task_id, 400, cancel_form=form)
     svc.cancel_task(ctx(), me(), task, form.reason.data, form.version.data)
     return _back(task_id, _("The task is cancelled."))
