@@ -147,7 +147,6 @@ def answer_explanation(
     request.answer = _text(answer, N_("answer"))
     request.status = "answered"
     request.answered_at, request.answered_by = ctx.now(), actor
-    late = max((ctx.today() - request.answer_by).days, 0)
     _note(
         ctx,
         request.task,
@@ -155,7 +154,7 @@ def answer_explanation(
         EXPLANATION_GIVEN,
         request.answer,
         request_id=request.id,
-        days_late=late,
+        days_late=request.days_late(ctx.today()),
     )
     return request
 

@@ -588,6 +588,10 @@ class ExplanationRequest(Base):
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
 
+    def days_late(self, today: date) -> int:
+        """Days past the answer date as of ``today``; 0 while the answer is not late."""
+        return max((today - self.answer_by).days, 0)
+
 
 # --- history ---------------------------------------------------------------------------------
 
