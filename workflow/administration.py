@@ -17,6 +17,7 @@ it would clash with.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -71,6 +72,25 @@ def scope_of(actor: User | None) -> Scope:
     if actor is None or actor.role == "admin" or actor.unit is None:
         return Scope(None)
     return Scope(organisation(actor.unit))
+
+
+def _not_valid(field: str, value: str, rule: str) -> InvalidInput:
+    """``field`` and ``rule`` are marked with ``N_``."""
+    return InvalidInput(
+        N_("%(field)s: %(value)s is not valid: %(rule)s"),
+        field=Message(field),
+        value=repr(value),
+        rule=Message(rule),
+    )
+
+
+def _not_one_of(field: str, value: str, choices: Iterable[str]) -> InvalidInput:
+    return InvalidInput(
+        N_("%(field)s: %(value)s is not one of %(choices)s"),
+        field=Message(field),
+        value=repr(value),
+        choices=list(choices),
+    )
 
 
 def _who(actor: User | None) -> Message:
@@ -324,12 +344,7 @@ def create_unit(
     session = ctx.session
     code = (code or "").strip().upper()
     if not CODE.fullmatch(code):
-        raise InvalidInput(
-            N_("%(field)s: %(value)s is not valid: %(rule)s"),
-            field=Message(N_("code")),
-            value=repr(code),
-            rule=Message(CODE_RULE),
-        )
+        raise _not_valid(N_("code"), code, CODE_RULE)
     if session.scalar(sa.select(Unit.id).where(Unit.code == code)) is not None:
         raise InvalidInput(
             N_("%(field)s: %(value)s is taken by another unit"),
@@ -338,12 +353,7 @@ def create_unit(
         )
     text = _checked_name(name, N_("name"))
     if kind not in UNIT_KINDS:
-        raise InvalidInput(
-            N_("%(field)s: %(value)s is not one of %(choices)s"),
-            field=Message(N_("kind")),
-            value=repr(kind),
-            choices=list(UNIT_KINDS),
-        )
+        raise _not_one_of(N_("kind"), kind, UNIT_KINDS)
     if parent_id is None:
         if scope_of(actor).root is not None:
             raise InvalidInput(
@@ -513,12 +523,7 @@ def create_user(
     session = ctx.session
     username = (username or "").strip()
     if not accounts.valid_username(username):
-        raise InvalidInput(
-            N_("%(field)s: %(value)s is not valid: %(rule)s"),
-            field=Message(N_("username")),
-            value=repr(username),
-            rule=Message(USERNAME_RULE),
-        )
+        raise _not_valid(N_("username"), username, USERNAME_RULE)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise InvalidInput(
             N_("%(field)s: %(value)s is taken"),
@@ -527,12 +532,7 @@ def create_user(
         )
     text = _checked_name(full_name, N_("display name"))
     if role not in ROLES:
-        raise InvalidInput(
-            N_("%(field)s: %(value)s is not one of %(choices)s"),
-            field=Message(N_("role")),
-            value=repr(role),
-            choices=list(ROLES),
-        )
+        raise _not_one_of(N_("role"), role, ROLES)
     if role not in assignable_roles(actor):
         raise PermissionDenied(
             N_("%(who)s may not create an account with the role %(role)s"),
