@@ -60,11 +60,12 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, PlanMaker, sign_in, task_by_ref, user
 from tests.test_web_office_board import snapshot as office_snapshot
-from workflow import administration, permissions
+from workflow import administration, calendars, permissions
 from workflow import tasks as svc
 from workflow.directions import request_explanation
 from workflow.models import (
     Base,
+    CalendarSubscription,
     ExplanationRequest,
     ExtensionRequest,
     Report,
@@ -105,6 +106,10 @@ AWAY = frozenset({ELSEWHERE})  # the organisation of office_elsewhere
 # elsewhere by the form (400), before any permission check
 FORM_HOME = {**dict.fromkeys(HOME, OK), ELSEWHERE: NOT_OFFERED}
 FORM_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
+# a route on something only its owner may touch (a calendar subscription): to anybody else it
+# does not exist. The target's subscription belongs to its lead unit's head (LEADS)
+UNKNOWN = dict.fromkeys(TARGETS, "404")
+OWNER = {**UNKNOWN, OWN: OK}
 
 Cell = frozenset | dict
 
@@ -151,6 +156,15 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("directions.ask", "POST"):         (NO,      NO,       NO,       NO,      HOME,    ANY,  NO),
     ("directions.answer", "POST"):      (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("directions.comment", "POST"):     (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    # calendars: everyone signed in subscribes to what they may read (a unit's feed here: VIEW
+    # of its tasks); a subscription is its owner's alone (the target's lead unit head owns
+    # one: another's is not found); the feed answers whoever holds its token
+    ("calendars.home", "GET"):          (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("calendars.create", "POST"):       (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    ("calendars.regenerate", "POST"):   (NO,      OWNER,    UNKNOWN,  UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN),
+    ("calendars.revoke", "POST"):       (NO,      OWNER,    UNKNOWN,  UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN),
+    ("calendars.feed", "GET"):          (YES,     YES,      YES,      YES,     YES,     YES,  YES),
+    ("calendars.task", "GET"):          (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
     # MANAGE_UNITS, MANAGE_USERS: the Office in its organisation, an administrator everywhere.
     # Creating: the form offers the parent unit (the account's unit) among those of the
     # reader's organisation only (FORM_HOME). Only an administrator makes a top-level unit or
@@ -240,6 +254,8 @@ class Target:
     unit: int  # the lead unit
     plan: str  # the plan's code
     spare: Spare  # the organisation's objects for the administration routes
+    subscription: int  # the lead unit head's subscription to the lead unit's calendar
+    token: str  # and its token
 
 
 def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
@@ -273,6 +289,7 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
         for code, (*_, targets) in PLANS.items():
             for target in targets:
                 head, standing = user(ctx, LEADS[target][1]), spare(ctx, target, 0)
+                subscribed = calendars.subscribe(ctx.session, head, "unit", head.unit_id, ctx.now())
                 tasks, closed, waiting = refs[target]
                 closed, waiting = task_by_ref(ctx, code, closed), task_by_ref(ctx, code, waiting)
                 done = svc.submit_report(ctx, head, closed, text="Đã xong", progress=100)
@@ -304,6 +321,8 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             unit=task.lead_units[0].id,
                             plan=code,
                             spare=standing,
+                            subscription=subscribed.subscription.id,
+                            token=subscribed.token,
                         )
                     )
         assert closed.status == "closed" and waiting.status == "waiting"
@@ -332,7 +351,15 @@ def snapshot(engine) -> tuple:
             rows(User.id, User.username, User.full_name, User.role, User.unit_id, User.active),
             rows(User.id, User.password_hash),
         )
-    return office_snapshot(engine), organisation
+        subscriptions = rows(
+            CalendarSubscription.id,
+            CalendarSubscription.user_id,
+            CalendarSubscription.scope,
+            CalendarSubscription.scope_id,
+            CalendarSubscription.token_hash,
+            CalendarSubscription.revoked_at,
+        )
+    return office_snapshot(engine), organisation, subscriptions
 
 
 # --- how to call each route ----------------------------------------------------------------------
@@ -346,7 +373,10 @@ class Call:
     data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
     effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
     targeted: bool = False
-    uses: str = "task"  # what of the target it changes: "task", "closed", "waiting" or "spare"
+    # what of the target it changes: "task", "closed", "waiting", "subscription" (each used
+    # once: the scenario is rebuilt for the next), "spare", or "nothing": it adds, and the
+    # next request may add again to the same target
+    uses: str = "task"
 
     def url(self, target: Target | None) -> str:
         return self.path(target) if callable(self.path) else self.path
@@ -376,6 +406,14 @@ def _events(action: str, attribute: str = "task") -> Reader:
     return lambda db, t: db.scalar(
         sa.select(sa.func.count()).where(
             TaskEvent.task_id == getattr(t, attribute), TaskEvent.action == action
+        )
+    )
+
+
+def _subscriptions(db, t):
+    return db.scalar(
+        sa.select(sa.func.count()).where(
+            CalendarSubscription.scope == "unit", CalendarSubscription.scope_id == t.unit
         )
     )
 
@@ -533,6 +571,28 @@ CALLS: dict[str, Call] = {
         effect=_events("comment"),
         targeted=True,
     ),
+    "calendars.home": Call("/calendars"),
+    "calendars.create": Call(
+        "/calendars",
+        lambda v, t: {"feed": f"unit:{t.unit}"},
+        effect=_subscriptions,
+        targeted=True,
+        uses="nothing",
+    ),
+    "calendars.regenerate": Call(
+        lambda t: f"/calendars/{t.subscription}/regenerate",
+        effect=lambda db, t: db.get(CalendarSubscription, t.subscription).token_hash,
+        targeted=True,
+        uses="subscription",
+    ),
+    "calendars.revoke": Call(
+        lambda t: f"/calendars/{t.subscription}/revoke",
+        effect=lambda db, t: db.get(CalendarSubscription, t.subscription).revoked_at,
+        targeted=True,
+        uses="subscription",
+    ),
+    "calendars.feed": Call(lambda t: f"/calendar/{t.token}.ics", targeted=True),
+    "calendars.task": Call(lambda t: f"/tasks/{t.task}/calendar.ics", targeted=True),
     "admin.units": Call("/admin/units"),
     "admin.create_unit": _admin(  # the target is in the form: the parent unit
         lambda s: "/admin/units",
@@ -695,6 +755,8 @@ class Walk:
             with self.engine.context() as ctx:
                 fresh = spare(ctx, case.target, self.spares)
             return replace(self.targets[case.target][0], spare=fresh)
+        if uses == "nothing":
+            return self.targets[case.target][0]
         if case.changes_data and uses == "task":
             if self.taken[case.target] + 1 >= self.copies[case.target]:
                 self.rebuild()

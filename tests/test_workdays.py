@@ -208,6 +208,12 @@ def test_load_settings_without_calendar_changes(tmp_path: Path) -> None:
         ('[calendar]\ndays_off = "2026-12-31"\n', "calendar.days_off"),
         ('calendar = ["2026-12-31"]\n', "calendar"),
         ('[calender]\ndays_off = ["2026-12-31"]\n', "calender"),
+        ("[feeds]\ndays_back = -1\n", "feeds.days_back"),
+        ('[feeds]\nmonths_ahead = "15"\n', "feeds.months_ahead"),
+        ("[feeds]\nmonths_ahead = 61\n", "feeds.months_ahead"),
+        ("[feeds]\nweeks_ahead = 6\n", "feeds.weeks_ahead"),
+        ("feeds = 6\n", "feeds"),
+        ("horizon_months = true\n", "horizon_months"),
     ],
 )
 def test_load_settings_rejects_a_bad_calendar_naming_file_and_key(

@@ -21,9 +21,9 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import admin, board, directions, office, plans, search, tasks, unit
+    from web import admin, board, calendars, directions, office, plans, search, tasks, unit
 
-    blueprints = (unit, tasks, directions, office, board, plans, search, admin)
+    blueprints = (unit, tasks, directions, office, board, plans, search, calendars, admin)
     app.register_blueprint(bp)
     for module in blueprints:
         app.register_blueprint(module.bp)
@@ -44,6 +44,7 @@ def _navigation() -> dict:
         ("office.home", _l("Office"), can(user, Action.ACCEPT)),
         ("board.home", _l("Overdue board"), can(user, Action.VIEW)),
         ("plans.home", _l("Plans"), can(user, Action.VIEW)),
+        ("calendars.home", _l("Calendars"), True),
         ("admin.units", _l("Units and users"), can(user, Action.MANAGE_USERS)),
     ]
     return {"screens": [(endpoint, label) for endpoint, label, allowed in screens if allowed]}

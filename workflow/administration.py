@@ -24,7 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from workflow import accounts
+from workflow.board import led_by
 from workflow.context import Context
+from workflow.due import announce_again
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.messages import N_, Message, term
 from workflow.models import (
@@ -387,7 +389,9 @@ def rename_unit(ctx: Context, actor: User, unit_id: int, name: str) -> Unit:
     unit = get_unit(ctx, actor, unit_id)
     text = _checked_name(name, N_("name"))
     _refuse_clash(ctx.session, organisation(unit), text, unit, N_("name"))
-    unit.name, unit.name_key = text, fold_key(text)
+    if text != unit.name:
+        unit.name, unit.name_key = text, fold_key(text)
+        announce_again(ctx.session, led_by(unit.id))
     ctx.session.flush()
     return unit
 

@@ -64,6 +64,11 @@ def organisation_unit_ids(session: Session, user: User) -> list[int] | None:
     """The ids of every unit in the user's organisation; None when nothing is out of reach."""
     if user.role == "admin" or user.unit_id is None:
         return None
+    return units_of_organisation(session, user.unit_id)
+
+
+def units_of_organisation(session: Session, unit_id: int) -> list[int]:
+    """The ids of every unit of the organisation ``unit_id`` belongs to: one query."""
     parent: dict[int, int | None] = {
         uid: pid for uid, pid in session.execute(sa.select(Unit.id, Unit.parent_id))
     }
@@ -75,7 +80,7 @@ def organisation_unit_ids(session: Session, user: User) -> list[int] | None:
             seen.add(unit_id)
         return unit_id
 
-    top = root(user.unit_id)
+    top = root(unit_id)
     return sorted(uid for uid in parent if root(uid) == top)
 
 

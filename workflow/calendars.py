@@ -31,10 +31,17 @@ from icalendar import Alarm, Calendar, Event, vDuration
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflow.board import in_scope, led_by, organisation_unit_ids, visible_to
+from workflow.board import (
+    in_scope,
+    led_by,
+    organisation_unit_ids,
+    units_of_organisation,
+    visible_to,
+)
+from workflow.config import Settings
 from workflow.errors import NotFound, PermissionDenied
 from workflow.messages import N_
-from workflow.models import CalendarSubscription, DueItem, Plan, Task, TaskUnit, Unit, User
+from workflow.models import CalendarSubscription, DueItem, Plan, Task, Unit, User
 from workflow.permissions import SEES_EVERYTHING, in_organisation, organisation
 from workflow.queries import lead_units_by_task
 from workflow.regime import vietnamese_period
@@ -77,6 +84,11 @@ class Window:
         day = min(today.day, _calendar.monthrange(year, month)[1])
         return cls(today - timedelta(days=days_back), date(year, month, day))
 
+    @classmethod
+    def configured(cls, settings: Settings, today: date) -> Window:
+        """The window of ``[feeds]`` in the instance configuration."""
+        return cls.around(today, settings.feed_days_back, settings.feed_months_ahead)
+
 
 @dataclass(frozen=True)
 class Feed:
@@ -102,8 +114,8 @@ def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
     """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not.
 
     unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
-    only; organisation (a top-level unit): the Office and leadership of it; plan: the Office
-    and leadership of its issuer's organisation, or a unit that takes part in it.
+    only; organisation (a top-level unit): the Office and leadership of it; plan: whoever may
+    see at least one of its tasks. An administrator may read every feed.
     """
     if user is None or not user.active:
         raise PermissionDenied(N_("nobody signed in may not subscribe to a calendar"))
@@ -141,7 +153,7 @@ def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
             user.role == "admin" or (overseer and in_organisation(user, unit))
         ):
             raise _refuse(user, "organisation", unit.name)
-        ids = organisation_unit_ids_of(session, unit.id)
+        ids = units_of_organisation(session, unit.id)
         return Feed(
             scope,
             unit.id,
@@ -151,15 +163,13 @@ def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
         )
     if scope == "plan":
         plan = _get(session, Plan, scope_id, N_("plan %(id)s does not exist"))
-        takes_part = user.unit_id is not None and session.scalar(
+        if user.role != "admin" and not session.scalar(
             sa.select(sa.literal(True))
-            .select_from(TaskUnit)
-            .join(Task, TaskUnit.task_id == Task.id)
-            .where(Task.plan_id == plan.id, TaskUnit.unit_id == user.unit_id)
+            .select_from(Task)
+            .join(Task.plan)
+            .where(Task.plan_id == plan.id, seen)
             .limit(1)
-        )
-        issuer_ok = overseer and in_organisation(user, plan.issuer)
-        if not (user.role == "admin" or issuer_ok or takes_part):
+        ):
             raise _refuse(user, "plan", plan.number)
         return Feed(
             scope,
@@ -182,18 +192,35 @@ def unit_feed(unit: Unit) -> Feed:
     )
 
 
-def organisation_unit_ids_of(session: Session, top_id: int) -> list[int]:
-    """Every unit below (and including) the top-level unit ``top_id``: one query."""
-    parent = dict(session.execute(sa.select(Unit.id, Unit.parent_id)).all())
+@dataclass(frozen=True)
+class Offer:
+    """A feed the Calendars page offers: its scope and the name of what it covers."""
 
-    def root(uid: int) -> int:
-        seen = {uid}
-        while parent.get(uid) is not None and parent[uid] not in seen:
-            uid = parent[uid]
-            seen.add(uid)
-        return uid
+    scope: str
+    scope_id: int
+    name: str
 
-    return sorted(uid for uid in parent if root(uid) == top_id)
+
+def offered_feeds(session: Session, user: User) -> list[Offer]:
+    """The feeds ``user`` may subscribe to, by :func:`feed_for`'s rules: oneself; one's unit
+    (the Office and leadership: every unit and the whole of their organisation); each plan
+    of which they see a task. An administrator: everything. Three queries."""
+    overseer = user.role == "admin" or (user.role in SEES_EVERYTHING and user.unit_id is not None)
+    units: list[Unit] = [user.unit] if user.unit is not None else []
+    if overseer:
+        query = sa.select(Unit).order_by(Unit.name)
+        ids = organisation_unit_ids(session, user)
+        units = list(session.scalars(query if ids is None else query.where(Unit.id.in_(ids))))
+    plans = sa.select(Plan).order_by(Plan.number, Plan.id)
+    if user.role != "admin":
+        seen = sa.select(Task.id).where(Task.plan_id == Plan.id, visible_to(session, user))
+        plans = plans.where(seen.exists())
+    return [
+        Offer("person", user.id, user.full_name),
+        *(Offer("organisation", u.id, u.name) for u in units if overseer and u.parent_id is None),
+        *(Offer("unit", u.id, u.name) for u in units),
+        *(Offer("plan", p.id, f"{p.number} – {_short(p.title)}") for p in session.scalars(plans)),
+    ]
 
 
 def _get(session: Session, model: type, key: int, missing: str):
@@ -242,15 +269,19 @@ class Version:
 
     count: int
     last_modified: datetime | None
+    window: Window
+    base_url: str
 
     @property
     def etag(self) -> str:
         stamp = self.last_modified.timestamp() if self.last_modified else 0
-        return f"{self.count}-{stamp:.6f}"
+        key = f"{self.count}|{stamp:.6f}|{self.window.start}|{self.window.end}|{self.base_url}"
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def feed_version(session: Session, feed: Feed, window: Window) -> Version:
-    """The count and latest change of the feed's items, their tasks and plans: one query."""
+def feed_version(session: Session, feed: Feed, window: Window, base_url: str) -> Version:
+    """The count and latest change of the feed's items, their tasks and plans, and of the unit
+    names the events show: one query, far cheaper than building the feed."""
     inner = _items_query(feed, window).with_only_columns(
         DueItem.id.label("id"),
         DueItem.updated_at.label("item_at"),
@@ -264,10 +295,11 @@ def feed_version(session: Session, feed: Feed, window: Window) -> Version:
             sa.func.max(sub.c.item_at),
             sa.func.max(sub.c.task_at),
             sa.func.max(sub.c.plan_at),
+            sa.select(sa.func.max(Unit.updated_at)).scalar_subquery(),
         )
     ).one()
     found = [_aware(s) for s in stamps if s is not None]
-    return Version(int(count), max(found) if found else None)
+    return Version(int(count), max(found) if found else None, window, base_url)
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -331,6 +363,14 @@ def task_url(base_url: str, task_id: int) -> str:
     return f"{base_url.rstrip('/')}/tasks/{task_id}"
 
 
+def event_sequence(item: DueItem) -> int:
+    """The event's SEQUENCE: the item's own (raised when its date moves, when it is satisfied,
+    reopened or cancelled, and when a lead unit or the plan is renamed) plus its task's
+    version (raised by every change of the task: its name, state or reports, which the
+    event's text shows). Both only grow, so the sum rises whenever the event changes."""
+    return item.sequence + item.task.version - 1
+
+
 def event(item: DueItem, leads: list[str], base_url: str) -> Event:
     url = task_url(base_url, item.task_id)
     stamp = max(_aware(item.updated_at), _aware(item.task.updated_at))
@@ -338,7 +378,7 @@ def event(item: DueItem, leads: list[str], base_url: str) -> Event:
     ev.add("uid", f"due-{item.id}@{host_of(base_url)}")
     ev.add("dtstamp", stamp)
     ev.add("last-modified", stamp)
-    ev.add("sequence", item.sequence)
+    ev.add("sequence", event_sequence(item))
     ev.add("dtstart", item.due_date)
     ev.add("dtend", item.due_date + timedelta(days=1))
     ev.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
@@ -457,8 +497,11 @@ def resolve(session: Session, token: str) -> Feed | None:
             CalendarSubscription.revoked_at.is_(None),
         )
     )
-    if subscription is None:
-        return None
+    return None if subscription is None else feed_of(session, subscription)
+
+
+def feed_of(session: Session, subscription: CalendarSubscription) -> Feed | None:
+    """The subscription's feed as its owner may read it today; None if they no longer may."""
     try:
         return feed_for(session, subscription.user, subscription.scope, subscription.scope_id)
     except (PermissionDenied, NotFound):

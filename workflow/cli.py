@@ -785,7 +785,7 @@ def calendar_export(state: State, unit_code: str, output: Path | None, base_url:
         unit = ctx.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
         if unit is None:
             raise NotFound(f"unit {unit_code!r} does not exist")
-        window = calendars.Window.around(ctx.today())
+        window = calendars.Window.configured(ctx.settings, ctx.today())
         feed = calendars.unit_feed(unit)
         text = calendars.build_feed(ctx.session, feed, window, base_url).to_ical()
     if output is None:

@@ -16,8 +16,9 @@ from workflow.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = "config.toml"
-_KNOWN_KEYS = {"database_url", "horizon_months", "rules_dir", "calendar"}
+_KNOWN_KEYS = {"database_url", "horizon_months", "rules_dir", "calendar", "feeds"}
 _KNOWN_CALENDAR_KEYS = {"days_off", "working_days"}
+_KNOWN_FEED_KEYS = {"days_back", "months_ahead"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Settings:
     horizon_months: int = 15
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
+    feed_days_back: int = 60  # a calendar feed covers from this many days ago ...
+    feed_months_ahead: int = 15  # ... to this many months ahead
 
 
 def default_instance_path() -> Path:
@@ -47,13 +50,9 @@ def load_settings(instance_path: Path | None = None, database_url: str | None = 
     rules_dir = Path(os.environ.get("NHIEMVU_RULES_DIR") or data.get("rules_dir") or "rules")
     if not rules_dir.is_absolute():
         rules_dir = PROJECT_ROOT / rules_dir
-    horizon = data.get("horizon_months", 15)
-    if not isinstance(horizon, int) or not 1 <= horizon <= 60:
-        raise ConfigError(f"{config_file}: horizon_months must be a whole number from 1 to 60")
-    calendar = data.get("calendar", {})
-    if not isinstance(calendar, dict):
-        raise ConfigError(f"{config_file}: [calendar] must be a table")
-    _reject_unknown(config_file, "calendar.", calendar, _KNOWN_CALENDAR_KEYS)
+    horizon = _whole(config_file, "horizon_months", data.get("horizon_months", 15), 1, 60)
+    calendar = _table(config_file, "calendar", data, _KNOWN_CALENDAR_KEYS)
+    feeds = _table(config_file, "feeds", data, _KNOWN_FEED_KEYS)
     return Settings(
         instance_path=instance,
         database_url=url,
@@ -63,7 +62,25 @@ def load_settings(instance_path: Path | None = None, database_url: str | None = 
         extra_working_days=_dates(
             config_file, "calendar.working_days", calendar.get("working_days", [])
         ),
+        feed_days_back=_whole(config_file, "feeds.days_back", feeds.get("days_back", 60), 0, 366),
+        feed_months_ahead=_whole(
+            config_file, "feeds.months_ahead", feeds.get("months_ahead", 15), 1, 60
+        ),
     )
+
+
+def _whole(path: Path, key: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{path}: {key} must be a whole number from {low} to {high}")
+    return value
+
+
+def _table(path: Path, key: str, data: dict, known: set[str]) -> dict:
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    _reject_unknown(path, f"{key}.", table, known)
+    return table
 
 
 def _read_config(path: Path) -> dict:

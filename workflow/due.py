@@ -188,6 +188,18 @@ def _new_item(task: Task, key: tuple[str, str], nominal: date, cal: WorkingCalen
     )
 
 
+def announce_again(session: Session, tasks: sa.ColumnElement[bool]) -> None:
+    """Raise the sequence of every due item of the ``tasks`` (a condition on Task): what a
+    calendar shows of them changed without the tasks changing (a lead unit was renamed, the
+    plan retitled), and subscribed clients replace an event only when its sequence rises."""
+    session.execute(
+        sa.update(DueItem)
+        .where(DueItem.task_id.in_(sa.select(Task.id).where(tasks)))
+        .values(sequence=DueItem.sequence + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def _set_dates(item: DueItem, nominal: date, cal: WorkingCalendar) -> None:
     item.nominal_date = nominal
     item.original_due_date = cal.effective_date(nominal)

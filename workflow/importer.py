@@ -33,7 +33,7 @@ from openpyxl.workbook.workbook import Workbook
 from sqlalchemy.orm import Session
 
 from workflow.context import Context
-from workflow.due import regenerate
+from workflow.due import announce_again, regenerate
 from workflow.errors import ImportFailed, InvalidInput, NhiemvuError
 from workflow.history import record
 from workflow.models import (
@@ -631,6 +631,7 @@ def _apply(
     f = v.fields
     plan = v.plan
     before = (plan.reporting_regime, plan.issued_on) if plan is not None else None
+    named = (plan.number, plan.title) if plan is not None else None
     if plan is None:
         plan = Plan(code=f["code"], number=f["number"])
         session.add(plan)
@@ -649,6 +650,8 @@ def _apply(
     result = ImportResult(plan, warnings=warnings)
     if before is not None and before != (plan.reporting_regime, plan.issued_on):
         _follow_plan_change(ctx, actor, plan, before)
+    if named is not None and named != (plan.number, plan.title):
+        announce_again(session, Task.plan_id == plan.id)  # the calendars show both
     tasks_by_ref = {task.ref: task for task in plan.tasks}
     for row in v.tasks:
         _apply_task(ctx, actor, plan, tasks_by_ref.get(row.ref), row, section_rows, result)
