@@ -1,6 +1,7 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against
 `nhiemvu serve`. A unit head reports an overdue task done, the Office accepts the report, and
-leadership sees the unit's overdue count fall.
+leadership sees the unit's overdue count fall; a unit head copies a calendar address from the
+Calendars page and a calendar parser finds every deadline in it.
 
 Skipped, with the reason shown, only where no Chromium can be installed (.ci/run installs it).
 """
@@ -9,8 +10,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import urllib.request
 
 import pytest
+import sqlalchemy as sa
+import vobject
+
+from workflow import calendars
+from workflow.config import load_settings
+from workflow.context import Engine
+from workflow.models import Unit
 
 CHROMIUM = shutil.which("chromium")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
@@ -80,3 +89,40 @@ def test_a_report_accepted_by_the_office_lowers_the_overdue_count(browser, serve
     assert overdue_of(leader, base, "Văn phòng Sở") == before - 1
     head.goto(f"{base}/unit")
     assert "Đã xong (1)" in head.content() or "Done (1)" in head.content()
+
+
+def test_a_feed_copied_from_the_calendars_page_holds_every_deadline(browser, served, tmp_path):
+    """The issue's "done": the address copied with the page's button, fetched as a calendar
+    client does (no session), parsed by another parser: every event, letter and day."""
+    base, password = served
+    head = signed_in(browser, base, "vps.head", password, locale="vi-VN")
+    head.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    head.goto(f"{base}/calendars")
+    head.select_option("#feed", label="Văn phòng Sở")
+    with head.expect_navigation():
+        head.click("#subscribe button[type=submit]")
+    head.click("button[data-copy]")
+    head.wait_for_function(
+        "document.querySelector('button[data-copy]').textContent.trim() != 'Sao chép'"
+    )
+    assert head.locator("button[data-copy]").inner_text() == "Đã sao chép"
+    url = head.evaluate("navigator.clipboard.readText()")
+    assert url == head.input_value("#feed-url") and url.startswith(f"{base}/calendar/")
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+        got = {e.uid.value: e for e in vobject.readOne(response.read().decode("utf-8")).vevent_list}
+
+    engine = Engine(load_settings(tmp_path))
+    try:
+        with engine.context(write=False) as ctx:
+            vps = ctx.session.scalar(sa.select(Unit).where(Unit.code == "VPS"))
+            window = calendars.Window.configured(ctx.settings, ctx.today())
+            items = calendars.due_items(ctx.session, calendars.unit_feed(vps), window)
+            expected = {f"due-{i.id}@127.0.0.1": (i.due_date, i.task.name) for i in items}
+    finally:
+        engine.close()
+    assert len(expected) > 10 and set(got) == set(expected)
+    for uid, (due, name) in expected.items():
+        assert got[uid].dtstart.value == due
+        assert f": {name}\n" in got[uid].description.value + "\n"

@@ -6,6 +6,7 @@ Feeds are written with ``icalendar`` and read back with ``vobject``, an independ
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tests.conftest import task_by_ref, user
 from workflow import calendars as cal
 from workflow import tasks as svc
 from workflow.errors import NotFound, PermissionDenied
-from workflow.models import CalendarSubscription, DueItem, Task, Unit
+from workflow.models import CalendarSubscription, DueItem, Plan, Task, Unit
 from workflow.permissions import Action, can
 
 TODAY = date(2026, 11, 22)
@@ -337,3 +338,74 @@ def test_a_token_stops_working_when_its_owner_may_no_longer_read_the_feed(plan):
         user(ctx, "qlkhcn.head").unit_id = unit_id(ctx, "VPS")  # moved to another unit
     with plan.context() as ctx:
         assert cal.resolve(ctx.session, token) is None
+
+
+def _sequences(ctx, username: str, code: str) -> dict[str, int]:
+    got = events(render(ctx, username, "unit", unit_id(ctx, code)))
+    return {key: int(event.sequence.value) for key, event in got.items()}
+
+
+def test_a_report_raises_the_sequence_of_the_tasks_events(plan):
+    with plan.context() as ctx:
+        before = _sequences(ctx, "qlkhcn.head", "QLKHCN")
+        task = task_by_ref(ctx, "test-plan", "1")
+        ids = {uid(i.id) for i in task.due_items}
+        svc.submit_report(ctx, user(ctx, "qlkhcn.head"), task, text="Đã xong", progress=100)
+    with plan.context() as ctx:
+        after = _sequences(ctx, "qlkhcn.head", "QLKHCN")
+    kept = before.keys() & after.keys()
+    assert ids & kept
+    for key in kept:  # the task's state is in its events' text; other tasks' stay as they were
+        assert (after[key] > before[key]) == (key in ids), key
+
+
+def test_a_plan_renumbered_on_import_raises_every_sequence(plan, make_plan):
+    with plan.context() as ctx:
+        before = _sequences(ctx, "vps.office", "QLKHCN")
+    make_plan(ROWS, number="1/KH-SKHCN (sửa đổi)", regime="monthly:14", issued_on="2026-08-20")
+    with plan.context() as ctx:
+        got = events(render(ctx, "vps.office", "unit", unit_id(ctx, "QLKHCN")))
+        after = {key: int(event.sequence.value) for key, event in got.items()}
+        assert all("1/KH-SKHCN (sửa đổi)" in e.description.value for e in got.values())
+    assert after.keys() == before.keys()
+    assert all(after[key] > before[key] for key in after)
+
+
+def test_the_window_follows_the_feeds_settings(plan):
+    with plan.context() as ctx:
+        settings = replace(ctx.settings, feed_days_back=7, feed_months_ahead=2)
+        window = cal.Window.configured(settings, TODAY)
+        assert window == cal.Window(date(2026, 11, 15), date(2027, 1, 22))
+        feed = cal.feed_for(ctx.session, user(ctx, "vps.office"), "unit", unit_id(ctx, "QLKHCN"))
+        dates = [i.due_date for i in cal.due_items(ctx.session, feed, window)]
+        assert dates and all(window.start <= d <= window.end for d in dates)
+        wider = cal.due_items(ctx.session, feed, cal.Window.configured(ctx.settings, TODAY))
+        assert len(wider) > len(dates)
+
+
+CANDIDATE_USERS = ("qlkhcn.head", "qltdc.head", "vps.office", "laichau.leader")
+
+
+@pytest.mark.parametrize("username", [*CANDIDATE_USERS, "vinhtuy.office", "admin"])
+def test_the_page_offers_exactly_the_feeds_one_may_read(plan, username):
+    with plan.context() as ctx:
+        s, reader = ctx.session, user(ctx, username)
+        candidates = [
+            *(("unit", i) for i in s.scalars(sa.select(Unit.id))),
+            *(("organisation", i) for i in s.scalars(sa.select(Unit.id))),
+            *(("plan", i) for i in s.scalars(sa.select(Plan.id))),
+            *(("person", user(ctx, name).id) for name in CANDIDATE_USERS),
+            ("person", reader.id),
+        ]
+
+        def readable(scope: str, scope_id: int) -> bool:
+            try:
+                cal.feed_for(s, reader, scope, scope_id)
+            except PermissionDenied:
+                return False
+            return True
+
+        offered = [(o.scope, o.scope_id) for o in cal.offered_feeds(s, reader)]
+        assert len(offered) == len(set(offered))
+        assert set(offered) == {c for c in candidates if readable(*c)}
+        assert offered[0] == ("person", reader.id)
