@@ -50,7 +50,7 @@ def unit_id(ctx, code: str) -> int:
 def render(ctx, username: str, scope: str, scope_id: int) -> bytes:
     feed = cal.feed_for(ctx.session, user(ctx, username), scope, scope_id)
     window = cal.Window.around(ctx.today())
-    return cal.build_feed(ctx.session, feed, window, BASE).to_ical()
+    return cal.build_feed(ctx.session, feed, window, BASE, ctx.rules).to_ical()
 
 
 def parsed(raw: bytes):
@@ -276,7 +276,7 @@ def test_a_feed_takes_a_fixed_number_of_queries(make_plan, engine, clock, tasks)
         with counting(ctx.session) as statements:
             feed = cal.feed_for(ctx.session, office, "organisation", top)
             window = cal.Window.around(TODAY)
-            raw = cal.build_feed(ctx.session, feed, window, BASE).to_ical()
+            raw = cal.build_feed(ctx.session, feed, window, BASE, ctx.rules).to_ical()
             cal.feed_version(ctx.session, feed, window, BASE)
         assert len(events(raw)) >= tasks * 10
         assert len(statements) <= 8, statements

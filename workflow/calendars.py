@@ -22,6 +22,7 @@ from __future__ import annotations
 import calendar as _calendar
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -43,28 +44,17 @@ from workflow.errors import NotFound, PermissionDenied
 from workflow.messages import N_
 from workflow.models import CalendarSubscription, DueItem, Plan, Task, Unit, User
 from workflow.permissions import SEES_EVERYTHING, in_organisation, organisation
-from workflow.queries import lead_units_by_task
-from workflow.regime import vietnamese_period
+from workflow.queries import lead_units_of
+from workflow.rules import Rules
+from workflow.wording import STATE_VI, day, shorten, task_url, what_is_due
 
 SCOPES = ("unit", "person", "organisation", "plan")
 DAYS_BACK = 60
 MONTHS_AHEAD = 15
-REMINDER_DAYS = (7, 1)  # until the escalation rules carry reminder offsets
 REFRESH = timedelta(hours=1)
 PRODID = "-//nhiemvu//Lịch hạn nhiệm vụ//VI"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
-STATE_VI = {
-    "draft": "dự thảo",
-    "waiting": "chờ hướng dẫn",
-    "in_progress": "đang thực hiện",
-    "reported": "đã báo cáo",
-    "closed": "hoàn thành",
-    "cancelled": "đã hủy",
-    "superseded": "đã được thay thế",
-    "open": "chưa thực hiện",
-    "satisfied": "đã báo cáo",
-}
 CATEGORY_VI = {"deadline": "Hạn hoàn thành", "occurrence": "Kỳ thực hiện", "report": "Báo cáo"}
 
 
@@ -219,7 +209,7 @@ def offered_feeds(session: Session, user: User) -> list[Offer]:
         Offer("person", user.id, user.full_name),
         *(Offer("organisation", u.id, u.name) for u in units if overseer and u.parent_id is None),
         *(Offer("unit", u.id, u.name) for u in units),
-        *(Offer("plan", p.id, f"{p.number} – {_short(p.title)}") for p in session.scalars(plans)),
+        *(Offer("plan", p.id, f"{p.number} – {shorten(p.title)}") for p in session.scalars(plans)),
     ]
 
 
@@ -311,42 +301,25 @@ def _aware(value: datetime | str) -> datetime:
 # --- the iCalendar text ----------------------------------------------------------------------
 
 
-def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _what(item: DueItem) -> str:
-    if item.kind == "report":
-        return f"Báo cáo {vietnamese_period(item.period_key)}"
-    if item.kind == "occurrence":
-        return f"Thực hiện kỳ {vietnamese_period(item.period_key)}"
-    return "Hoàn thành nhiệm vụ"
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def summary(item: DueItem, leads: list[str]) -> str:
     """``[Hạn] Báo cáo tháng 11/2026 – Phòng Quản lý KH&CN – <the task, shortened>``."""
     who = ", ".join(leads) or item.task.lead_units_text or "chưa rõ đơn vị chủ trì"
-    return f"[Hạn] {_what(item)} – {who} – {_short(item.task.name)}"
+    return f"[Hạn] {what_is_due(item)} – {who} – {shorten(item.task.name)}"
 
 
 def description(item: DueItem, leads: list[str], url: str) -> str:
     task, plan = item.task, item.task.plan
     lines = [
-        f"Kế hoạch: {plan.number} – {_short(plan.title, 200)}",
+        f"Kế hoạch: {plan.number} – {shorten(plan.title, 200)}",
         f"Nhiệm vụ {task.ref}: {task.name}",
         f"Đơn vị chủ trì: {', '.join(leads) or task.lead_units_text}",
         f"Thời gian theo kế hoạch: {task.timing_raw}",
-        f"Hạn: {_day(item.due_date)}",
+        f"Hạn: {day(item.due_date)}",
     ]
     if item.nominal_date != item.due_date:
-        lines.append(f"Ngày theo văn bản: {_day(item.nominal_date)}")
+        lines.append(f"Ngày theo văn bản: {day(item.nominal_date)}")
     if item.extended_to is not None:
-        lines.append(f"Đã gia hạn đến: {_day(item.extended_to)}")
+        lines.append(f"Đã gia hạn đến: {day(item.extended_to)}")
     lines.append(
         f"Trạng thái: {STATE_VI.get(item.status, item.status)}"
         f" (nhiệm vụ {STATE_VI.get(task.status, task.status)})"
@@ -359,10 +332,6 @@ def host_of(base_url: str) -> str:
     return urlsplit(base_url).hostname or "nhiemvu"
 
 
-def task_url(base_url: str, task_id: int) -> str:
-    return f"{base_url.rstrip('/')}/tasks/{task_id}"
-
-
 def event_sequence(item: DueItem) -> int:
     """The event's SEQUENCE: the item's own (raised when its date moves, when it is satisfied,
     reopened or cancelled, and when a lead unit or the plan is renamed) plus its task's
@@ -371,7 +340,9 @@ def event_sequence(item: DueItem) -> int:
     return item.sequence + item.task.version - 1
 
 
-def event(item: DueItem, leads: list[str], base_url: str) -> Event:
+def event(item: DueItem, leads: list[str], base_url: str, reminder_days: Iterable[int]) -> Event:
+    """One due item as an all-day event; reminders (VALARM) ``reminder_days`` before it, those
+    of the escalation rule of its lead unit, while it is open."""
     url = task_url(base_url, item.task_id)
     stamp = max(_aware(item.updated_at), _aware(item.task.updated_at))
     ev = Event()
@@ -388,7 +359,7 @@ def event(item: DueItem, leads: list[str], base_url: str) -> Event:
     ev.add("categories", [CATEGORY_VI.get(item.kind, item.kind)])
     ev.add("status", "CANCELLED" if item.status == "cancelled" else "CONFIRMED")
     if item.status == "open":
-        for days in REMINDER_DAYS:
+        for days in reminder_days:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", f"Còn {days} ngày: {summary(item, leads)}")
@@ -397,9 +368,11 @@ def event(item: DueItem, leads: list[str], base_url: str) -> Event:
     return ev
 
 
-def build(session: Session, items: list[DueItem], name: str, about: str, base_url: str) -> Calendar:
+def build(
+    session: Session, items: list[DueItem], name: str, about: str, base_url: str, rules: Rules
+) -> Calendar:
     """The VCALENDAR of ``items`` (task and plan loaded); lead units in one more query."""
-    leads = lead_units_by_task(session, (item.task_id for item in items))
+    leads = lead_units_of(session, (item.task_id for item in items))
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -411,17 +384,23 @@ def build(session: Session, items: list[DueItem], name: str, about: str, base_ur
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
     for item in items:
-        cal.add_component(event(item, leads.get(item.task_id, []), base_url))
+        units = leads.get(item.task_id, [])
+        rule = rules.for_unit(units[0].code if units else None)
+        names = [u.name for u in units]
+        cal.add_component(event(item, names, base_url, rule.reminder_days))
     return cal
 
 
-def build_feed(session: Session, feed: Feed, window: Window, base_url: str) -> Calendar:
-    return build(session, due_items(session, feed, window), feed.name, feed.description, base_url)
+def build_feed(
+    session: Session, feed: Feed, window: Window, base_url: str, rules: Rules
+) -> Calendar:
+    items = due_items(session, feed, window)
+    return build(session, items, feed.name, feed.description, base_url, rules)
 
 
-def build_task(session: Session, task: Task, base_url: str) -> Calendar:
+def build_task(session: Session, task: Task, base_url: str, rules: Rules) -> Calendar:
     name = f"Hạn nhiệm vụ {task.plan.number} {task.ref}"
-    return build(session, task_items(session, task), name, _short(task.name, 200), base_url)
+    return build(session, task_items(session, task), name, shorten(task.name, 200), base_url, rules)
 
 
 # --- subscriptions ---------------------------------------------------------------------------

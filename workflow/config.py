@@ -9,16 +9,54 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from workflow.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = "config.toml"
-_KNOWN_KEYS = {"database_url", "horizon_months", "rules_dir", "calendar", "feeds"}
+_KNOWN_KEYS = {
+    "database_url",
+    "horizon_months",
+    "rules_dir",
+    "public_url",
+    "calendar",
+    "feeds",
+    "smtp",
+    "scheduler",
+}
 _KNOWN_CALENDAR_KEYS = {"days_off", "working_days"}
 _KNOWN_FEED_KEYS = {"days_back", "months_ahead"}
+_KNOWN_SMTP_KEYS = {"host", "port", "security", "username", "password", "sender", "timeout"}
+_KNOWN_SCHEDULER_KEYS = {"sweep_minutes", "digest_time", "deliver_seconds"}
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The mail server e-mail leaves through; no host means e-mail is off (in-app only)."""
+
+    host: str = ""
+    port: int = 25
+    security: str = "none"  # "starttls", "ssl" or "none"
+    username: str = ""
+    password: str = ""  # better in NHIEMVU_SMTP_PASSWORD than in the file
+    sender: str = "nhiemvu <nhiemvu@localhost>"
+    timeout: int = 10  # seconds
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the scheduler's jobs run (Asia/Ho_Chi_Minh)."""
+
+    sweep_minutes: int = 15
+    digest_time: time = time(7, 30)
+    deliver_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -31,6 +69,9 @@ class Settings:
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
     feed_days_back: int = 60  # a calendar feed covers from this many days ago ...
     feed_months_ahead: int = 15  # ... to this many months ahead
+    public_url: str = "http://127.0.0.1:5000"  # links in e-mails point here
+    smtp: Smtp = field(default_factory=Smtp)
+    schedule: Schedule = field(default_factory=Schedule)
 
 
 def default_instance_path() -> Path:
@@ -53,6 +94,9 @@ def load_settings(instance_path: Path | None = None, database_url: str | None = 
     horizon = _whole(config_file, "horizon_months", data.get("horizon_months", 15), 1, 60)
     calendar = _table(config_file, "calendar", data, _KNOWN_CALENDAR_KEYS)
     feeds = _table(config_file, "feeds", data, _KNOWN_FEED_KEYS)
+    public_url = data.get("public_url", Settings.public_url)
+    if not isinstance(public_url, str) or not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{config_file}: public_url must be an address like https://host")
     return Settings(
         instance_path=instance,
         database_url=url,
@@ -65,6 +109,53 @@ def load_settings(instance_path: Path | None = None, database_url: str | None = 
         feed_days_back=_whole(config_file, "feeds.days_back", feeds.get("days_back", 60), 0, 366),
         feed_months_ahead=_whole(
             config_file, "feeds.months_ahead", feeds.get("months_ahead", 15), 1, 60
+        ),
+        public_url=public_url.rstrip("/"),
+        smtp=_smtp(config_file, _table(config_file, "smtp", data, _KNOWN_SMTP_KEYS)),
+        schedule=_schedule(
+            config_file, _table(config_file, "scheduler", data, _KNOWN_SCHEDULER_KEYS)
+        ),
+    )
+
+
+def _text(path: Path, key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be text in quotes")
+    return value
+
+
+def _smtp(path: Path, table: dict) -> Smtp:
+    security = table.get("security", Smtp.security)
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"{path}: smtp.security must be one of {', '.join(SMTP_SECURITY)}")
+    default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
+    password = os.environ.get("NHIEMVU_SMTP_PASSWORD") or table.get("password", "")
+    return Smtp(
+        host=_text(path, "smtp.host", table.get("host", "")),
+        port=_whole(path, "smtp.port", table.get("port", default_port), 1, 65535),
+        security=security,
+        username=_text(path, "smtp.username", table.get("username", "")),
+        password=_text(path, "smtp.password", password),
+        sender=_text(path, "smtp.sender", table.get("sender", Smtp.sender)),
+        timeout=_whole(path, "smtp.timeout", table.get("timeout", Smtp.timeout), 1, 300),
+    )
+
+
+def _schedule(path: Path, table: dict) -> Schedule:
+    digest = table.get("digest_time", "07:30")
+    try:
+        at = time.fromisoformat(digest) if isinstance(digest, str) else digest
+    except ValueError:
+        at = None
+    if not isinstance(at, time):
+        raise ConfigError(f'{path}: scheduler.digest_time must be a time like "07:30"')
+    return Schedule(
+        sweep_minutes=_whole(
+            path, "scheduler.sweep_minutes", table.get("sweep_minutes", 15), 1, 1440
+        ),
+        digest_time=at,
+        deliver_seconds=_whole(
+            path, "scheduler.deliver_seconds", table.get("deliver_seconds", 60), 5, 3600
         ),
     )
 

@@ -35,7 +35,7 @@ class Context:
         return Generation(
             today=self.today(),
             horizon_months=self.settings.horizon_months,
-            conditional_deadline_days=self.rules.conditional_deadline_days,
+            rules=self.rules,
             calendar=self.calendar,
         )
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from workflow.models import DueItem, Task
 from workflow.regime import ReportingRegime, period_end, period_key
+from workflow.rules import Rules
 from workflow.timing import Frequency, Timing, TimingKind
 from workflow.workdays import WorkingCalendar
 
@@ -46,7 +47,7 @@ class Generation:
 
     today: date
     horizon_months: int
-    conditional_deadline_days: int
+    rules: Rules  # a conditional task's deadline follows its lead unit's rule
     calendar: WorkingCalendar
 
     @property
@@ -98,7 +99,7 @@ def _deadline(task: Task, generation: Generation) -> date | None:
     if task.timing_kind in (TimingKind.FIXED, TimingKind.RANGE):
         return task.timing_deadline
     if task.timing_kind == TimingKind.CONDITIONAL and task.trigger_document is not None:
-        days = generation.conditional_deadline_days
+        days = generation.rules.for_task(task).conditional_deadline_days
         return task.trigger_document.issued_on + timedelta(days=days)
     return None
 

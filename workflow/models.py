@@ -647,3 +647,111 @@ class CalendarSubscription(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+# --- reminders, escalation and notifications -------------------------------------------------
+
+ESCALATION_KINDS = ("reminder", "escalation", "guidance")
+
+
+class Escalation(Base):
+    """One step of a rule that fired for one due item (or, for ``guidance``, one waiting task):
+    a reminder before the date, an escalation after it, or a question to the Office whether a
+    waiting task's guidance has arrived. Unique per (due item or task, step): a step fires once,
+    ever, however often the sweep runs; its notifications are written in the same transaction.
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        _check_in("kind", ESCALATION_KINDS, "kind"),
+        sa.UniqueConstraint("due_item_id", "step"),
+        sa.UniqueConstraint("task_id", "step"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    due_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("due_items.id"))
+    task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tasks.id"))
+    step: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    rule_file: Mapped[str] = mapped_column(sa.String(255))
+    fires_on: Mapped[date]
+    fired_at: Mapped[datetime]
+
+    due_item: Mapped[DueItem | None] = relationship()
+    task: Mapped[Task | None] = relationship()
+
+
+class Notification(Base):
+    """What one person is told, in the app (the notification centre) and, when they have an
+    address, by e-mail (an :class:`OutboxMessage`). ``key`` makes each notice unique: a step's
+    notice to a person, a person's digest of a day."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("key"),
+        sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(96))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    escalation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalations.id"))
+    task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tasks.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+    task: Mapped[Task | None] = relationship()
+    escalation: Mapped[Escalation | None] = relationship()
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(Base):
+    """An e-mail waiting to leave, written in the transaction that decided to send it.
+
+    The sender delivers pending messages whose ``next_attempt_at`` has come, then marks them
+    sent; a refusal or an unreachable server leaves the message pending with its error and a
+    later attempt (back-off), until ``failed`` after the last attempt. ``message_id`` is the
+    Message-ID header: a message resent after a crash between delivery and marking carries
+    the same id, so mail systems can recognise the copy.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _check_in("status", OUTBOX_STATUSES, "status"),
+        sa.UniqueConstraint("message_id"),
+        sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id"))
+    message_id: Mapped[str] = mapped_column(sa.String(255))
+    to_address: Mapped[str] = mapped_column(sa.String(255))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    text_body: Mapped[str] = mapped_column(sa.Text)
+    html_body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+    notification: Mapped[Notification | None] = relationship()
+
+
+class SchedulerLock(Base):
+    """Who runs the scheduled jobs: one row per lock name, held by one process until its lease
+    expires (renewed while it lives), so a second scheduler, on this machine or another, waits.
+    A plain row works the same on SQLite and PostgreSQL."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -89,20 +90,35 @@ def _base(
     return query
 
 
-def lead_units_by_task(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
+class LeadUnit(NamedTuple):
+    id: int
+    code: str
+    name: str
+
+
+def lead_units_of(session: Session, task_ids: Iterable[int]) -> dict[int, list[LeadUnit]]:
+    """The lead units of each task, in the order the plan names them: one query."""
     ids = sorted(set(task_ids))
-    names: dict[int, list[str]] = defaultdict(list)
+    found: dict[int, list[LeadUnit]] = defaultdict(list)
     if not ids:
-        return names
+        return found
     rows = session.execute(
-        sa.select(TaskUnit.task_id, Unit.name)
+        sa.select(TaskUnit.task_id, Unit.id, Unit.code, Unit.name)
         .join(Unit, TaskUnit.unit_id == Unit.id)
         .where(TaskUnit.task_id.in_(ids), TaskUnit.role == "lead")
         .order_by(TaskUnit.task_id, TaskUnit.position)
     )
-    for task_id, name in rows:
-        names[task_id].append(name)
-    return names
+    for task_id, *unit in rows:
+        found[task_id].append(LeadUnit(*unit))
+    return found
+
+
+def lead_units_by_task(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The names of each task's lead units."""
+    return defaultdict(
+        list,
+        {t: [u.name for u in units] for t, units in lead_units_of(session, task_ids).items()},
+    )
 
 
 def _rows(session: Session, query: sa.Select, as_of: date) -> list[DueRow]:
