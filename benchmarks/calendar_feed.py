@@ -293,7 +293,7 @@ def engine_figures(engine: Engine, token: str, base_url: str, repeat: int, repea
         return action
 
     def build(session, feed, window, base_url) -> bytes:
-        return cal.build_feed(session, feed, window, base_url).to_ical()
+        return cal.build_feed(session, feed, window, base_url, engine.rules).to_ical()
 
     return [
         in_process("engine build_feed(...).to_ical()", repeat, in_session(build)),
@@ -322,7 +322,9 @@ def profile_build(engine: Engine, token: str, base_url: str, lines: int = 15) ->
         feed = cal.resolve(ctx.session, token)
         window = cal.Window.configured(ctx.settings, ctx.today())
         profiler = cProfile.Profile()
-        profiler.runcall(lambda: cal.build_feed(ctx.session, feed, window, base_url).to_ical())
+        profiler.runcall(
+            lambda: cal.build_feed(ctx.session, feed, window, base_url, ctx.rules).to_ical()
+        )
     print(f"\none build_feed(...).to_ical() under cProfile, the {lines} costliest functions:")
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(lines)
 
