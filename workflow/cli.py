@@ -795,6 +795,68 @@ def calendar_export(state: State, unit_code: str, output: Path | None, base_url:
         click.echo(f"{output}: {text.count(b'BEGIN:VEVENT')} events", err=True)
 
 
+# --- e-mail --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def mail() -> None:
+    """E-mail: deliver the outbox now, see what waits."""
+
+
+@mail.command("send")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@pass_state
+def mail_send(state: State, limit: int) -> None:
+    """Send now the e-mails whose time has come."""
+    from workflow.mail import deliver
+
+    engine = state.engine()
+    if not engine.settings.smtp.enabled:
+        raise NhiemvuError("e-mail is off: set host in the [smtp] table of instance/config.toml")
+    result = deliver(engine, limit=limit)
+    click.echo(f"sent {result.sent}, failed {result.failed}, waiting {result.waiting}")
+    if result.server_error:
+        raise NhiemvuError(result.server_error)
+
+
+@mail.command("queue")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@pass_state
+def mail_queue(state: State, limit: int) -> None:
+    """The e-mails not sent yet and those given up, with the last error of each."""
+    from workflow.mail import outbox_summary, unsent
+
+    engine = state.engine()
+    with engine.context(write=False) as ctx:
+        summary = outbox_summary(ctx.session, ctx.now())
+        rows = unsent(ctx.session, limit)
+    if rows:
+        header = ["id", "status", "attempts", "next attempt", "to", "subject", "last error"]
+        click.echo(
+            _table(
+                header,
+                [
+                    [
+                        str(r.id),
+                        r.status,
+                        str(r.attempts),
+                        _local(r.next_attempt_at) if r.status == "pending" else "-",
+                        r.to_address,
+                        r.subject[:50],
+                        r.last_error[:70],
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    click.echo(
+        f"{summary.pending} waiting ({summary.due} due now, {summary.retrying} after an error), "
+        f"{summary.failed} failed, {summary.sent} sent"
+    )
+    if not engine.settings.smtp.enabled:
+        click.echo("e-mail is off ([smtp] host not set): nothing will be sent", err=True)
+
+
 @cli.group()
 def user() -> None:
     """Accounts."""
