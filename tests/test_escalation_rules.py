@@ -66,6 +66,14 @@ def test_after_downtime_every_missed_step_fires_once_in_order():
     assert fired_on(due, date(2026, 11, 20), fired=everything) == []
 
 
+def test_steps_older_than_the_catch_up_window_lapse():
+    due = date(2026, 9, 30)  # after:1 on 1/10, after:3 on 5/10, after:10 on 14/10/2026
+    assert fired_on(due, date(2026, 11, 2)) == ["after:3", "after:10"]  # 1/10 is 32 days ago
+    assert fired_on(due, date(2026, 12, 1)) == []  # all lapsed: nobody gets stale steps
+    start, _end = span(load_rules(PROJECT_ROOT / "rules"), CALENDAR, date(2026, 11, 2))
+    assert start <= due  # the sweep still reads the item while a step may fire
+
+
 def test_tet_holiday_is_not_counted_as_working_days():
     # Tết Bính Ngọ 2026: Monday 16 to Friday 20 February are days off.
     due = date(2026, 2, 13)  # Friday before Tết

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -172,16 +173,40 @@ def demo(state: State) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run `nhiemvu scheduler` in a process of its own (a single-machine install).",
+)
 @pass_state
-def serve(state: State, host: str, port: int, threads: int) -> None:
+def serve(state: State, host: str, port: int, threads: int, with_scheduler: bool) -> None:
     """Run the web app with the production WSGI server (waitress)."""
     import waitress
 
     from web import create_app
 
     app = create_app(engine=state.engine())
+    scheduler = _start_scheduler(state) if with_scheduler else None
     click.echo(f"nhiemvu at http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="nhiemvu")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="nhiemvu")
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            scheduler.wait(timeout=10)
+
+
+def _start_scheduler(state: State) -> subprocess.Popen:
+    """The scheduler as a child process: never inside the web server's process, where it would
+    run once per worker and die with it."""
+    command = [sys.executable, "-m", "workflow.cli"]
+    if state.instance is not None:
+        command += ["--instance", str(state.instance)]
+    if state.database_url is not None:
+        command += ["--database-url", state.database_url]
+    if state.today is not None:
+        command += ["--today", state.today.isoformat()]
+    return subprocess.Popen([*command, "scheduler"])
 
 
 @cli.group()
@@ -755,6 +780,93 @@ def trigger_record(
 
 
 # --- users ---------------------------------------------------------------------------------------
+
+
+# --- reminders, escalation, the scheduler ---------------------------------------------------------
+
+
+@cli.group()
+def rules() -> None:
+    """Escalation rules (rules/*.toml)."""
+
+
+@rules.command("check")
+@click.option(
+    "--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the instance's."
+)
+@pass_state
+def rules_check(state: State, rules_dir: Path | None) -> None:
+    """Validate the rule files; name each rule and the units it applies to."""
+    from workflow.models import Unit
+    from workflow.rules import load_rules
+
+    settings = load_settings(state.instance, state.database_url)
+    loaded = load_rules(rules_dir or settings.rules_dir)
+    click.echo(f"{loaded.default.source}: the default rule")
+    if rules_dir is not None:
+        return
+    with state.engine().context(write=False) as ctx:
+        codes = set(ctx.session.scalars(sa.select(Unit.code)))
+    for code, rule in sorted(loaded.by_unit.items()):
+        known = "" if code in codes else " (no unit has this code: the file applies to nothing)"
+        click.echo(f"{rule.source}: tasks led by {code}{known}")
+
+
+@rules.command("explain")
+@click.argument("task_id", type=int)
+@click.option("--as-of", type=DATE, help="Judge as of this date (default: today).")
+@pass_state
+def rules_explain(state: State, task_id: int, as_of: date | None) -> None:
+    """Which rule applies to a task, and what fires when for each of its open due items."""
+    from workflow.escalation import explain
+    from workflow.tasks import get_task
+
+    with state.engine().context(write=False) as ctx:
+        task = get_task(ctx, task_id)
+        for line in explain(ctx, task, as_of or ctx.today()):
+            click.echo(line)
+
+
+@cli.command()
+@pass_state
+def sweep(state: State) -> None:
+    """Fire the reminders and escalation steps due today, once (the scheduler's job)."""
+    from workflow.escalation import sweep as run_sweep
+
+    with state.engine().context() as ctx:
+        result = run_sweep(ctx)
+    click.echo(
+        f"{result.fired} steps fired: {result.notified} notices, {result.emailed} e-mails queued"
+    )
+
+
+@cli.command()
+@pass_state
+def digest(state: State) -> None:
+    """Write today's morning digest for everyone who has not had it (the scheduler's job)."""
+    from workflow.digest import morning_digest
+
+    with state.engine().context() as ctx:
+        result = morning_digest(ctx)
+    click.echo(f"digest sent to {result.sent} people ({result.skipped} had nothing due)")
+
+
+@cli.command()
+@pass_state
+def scheduler(state: State) -> None:
+    """Run the scheduled jobs until stopped; only one scheduler fires at a time."""
+    import logging
+
+    from workflow.scheduler import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    engine = state.engine()
+    schedule = engine.settings.schedule
+    click.echo(
+        f"nhiemvu scheduler: sweep every {schedule.sweep_minutes} min, mail every "
+        f"{schedule.deliver_seconds} s, digest at {schedule.digest_time:%H:%M} (Ctrl+C to stop)"
+    )
+    run_forever(engine)
 
 
 @cli.group()

@@ -9,8 +9,11 @@ moves the date, the steps count again from the new date.
 
 Reminders: only the latest reminder whose day has come is sent (after downtime, nobody gets
 "7 days left" on the eve of the deadline), and none once the date has passed. Escalation: every
-step whose day has come and that has not fired, in order (after downtime, each once). Nothing
-fires for an item that is no longer open.
+step whose day has come and that has not fired, in order (after downtime, each once), unless
+its day is more than :data:`CATCH_UP_DAYS` ago: such a step has lapsed, so that installing
+nhiemvu over a year of history, or restarting it after a long outage, does not flood people
+with stale steps (the overdue board still shows every late item). Nothing fires for an item
+that is no longer open.
 
 The sweep reads only the open items whose date lies in the span some rule can act on, so its
 cost follows the actionable items, not the table. The escalation rows, the in-app
@@ -28,6 +31,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
+from workflow.board import waiting_tasks
 from workflow.context import Context
 from workflow.models import DueItem, Escalation, Task, Unit, User
 from workflow.notices import compose, notify
@@ -36,6 +40,7 @@ from workflow.rules import Rule, Rules
 from workflow.workdays import WorkingCalendar
 
 REMINDER, ESCALATION, GUIDANCE = "reminder", "escalation", "guidance"
+CATCH_UP_DAYS = 30  # a step whose day is longer ago than this has lapsed: it is never sent
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,14 @@ def actions_due(
         p for p in planned if p.kind == REMINDER and p.fires_on <= today and today < due
     ] or [p for p in planned if p.kind == REMINDER and p.fires_on == today]
     latest = reminders[-1:]
-    steps = [p for p in planned if p.kind == ESCALATION and p.fires_on <= today]
+    steps = [
+        p for p in planned if p.kind == ESCALATION and p.fires_on <= today and not _lapsed(p, today)
+    ]
     return [p for p in [*latest, *steps] if p.step not in fired]
+
+
+def _lapsed(planned: Planned, today: date) -> bool:
+    return planned.fires_on < today - timedelta(days=CATCH_UP_DAYS)
 
 
 def guidance_question_due(
@@ -124,8 +135,9 @@ def guidance_question_due(
 
 
 def span(rules: Rules, calendar: WorkingCalendar, today: date) -> tuple[date, date]:
-    """The due dates some rule may act on today: from the latest escalation step back to the
-    earliest reminder ahead (working days counted generously through long holidays)."""
+    """The due dates some rule may act on today: from the last escalation step that has not
+    lapsed back to the earliest reminder ahead (working days counted generously through long
+    holidays). Every other item is dormant today."""
     every = [rules.default, *rules.by_unit.values()]
     ahead = max((max(r.reminder_days, default=0), r.reminder_counting) for r in every)
     behind = max((max(s.after for s in r.escalation_steps), r.escalation_counting) for r in every)
@@ -133,7 +145,8 @@ def span(rules: Rules, calendar: WorkingCalendar, today: date) -> tuple[date, da
     def reach(days: int, counting: str) -> int:
         return days if counting == "calendar" else days * 2 + 14
 
-    return today - timedelta(days=reach(*behind)), today + timedelta(days=reach(*ahead))
+    back = reach(*behind) + CATCH_UP_DAYS
+    return today - timedelta(days=back), today + timedelta(days=reach(*ahead))
 
 
 # --- who is told ---------------------------------------------------------------------------------
@@ -206,16 +219,9 @@ def sweep(ctx: Context) -> SweepResult:
             .order_by(DueItem.due_date, DueItem.id)
         ).unique()
     )
-    waiting = list(
-        session.scalars(
-            sa.select(Task)
-            .where(Task.status == "waiting", Task.started_on.is_not(None))
-            .options(contains_eager(Task.plan))
-            .join(Task.plan)
-        ).unique()
-    )
-    leads = lead_units_of(session, [i.task_id for i in items] + [t.id for t in waiting])
-    fired_items, fired_tasks = _fired(session, [i.id for i in items], [t.id for t in waiting])
+    waiting = [w for w in waiting_tasks(session, None, today) if w.since is not None]
+    leads = lead_units_of(session, [i.task_id for i in items] + [w.task.id for w in waiting])
+    fired_items, fired_tasks = _fired(session, [i.id for i in items], [w.task.id for w in waiting])
     audience = Audience.read(session)
     result = SweepResult()
     writer = _Writer(ctx, audience, now, result)
@@ -226,10 +232,11 @@ def sweep(ctx: Context) -> SweepResult:
             item.due_date, item.status, rule, today, ctx.calendar, fired_items[item.id]
         ):
             writer.fire(planned, rule, [u.id for u in units], item.task, item)
-    for task in waiting:
+    for waiting_task in waiting:
+        task = waiting_task.task
         units = leads.get(task.id, [])
         rule = ctx.rules.for_unit(units[0].code if units else None)
-        asked = guidance_question_due(task.started_on, rule, today, fired_tasks[task.id])
+        asked = guidance_question_due(waiting_task.since, rule, today, fired_tasks[task.id])
         if asked is not None:
             writer.fire(asked, rule, [u.id for u in units], task, None)
     session.flush()
@@ -289,6 +296,55 @@ class _Writer:
             )
             self.result.notified += 1
             self.result.emailed += mail is not None
+
+
+RECIPIENT_NAMES = {
+    "lead_unit": "the lead unit",
+    "unit_head": "its head",
+    "office": "the Office",
+    "leadership": "leadership",
+}
+
+
+def explain(ctx: Context, task: Task, as_of: date) -> list[str]:
+    """For `nhiemvu rules explain`: the task's rule, and for each open due item every step
+    with its day and state as of ``as_of`` (fired, due now, to come, or skipped)."""
+    units = lead_units_of(ctx.session, [task.id]).get(task.id, [])
+    rule = ctx.rules.for_unit(units[0].code if units else None)
+    leads = ", ".join(f"{u.name} ({u.code})" for u in units) or "no lead unit"
+    lines = [f"task {task.id} ({task.plan.number} {task.ref}), led by {leads}: {rule.source}"]
+    start, end = span(ctx.rules, ctx.calendar, as_of)
+    items = [i for i in task.due_items if i.status == "open" and start <= i.due_date <= end]
+    later = sum(1 for i in task.due_items if i.status == "open" and i.due_date > end)
+    fired, asked = _fired(ctx.session, [i.id for i in items], [task.id])
+    since = next((w.since for w in waiting_tasks(ctx.session, None, as_of) if w.task is task), None)
+    if since is not None:
+        every = rule.guidance_ask_every_days
+        lines.append(f"waiting since {since}: the Office is asked every {every} days")
+        question = guidance_question_due(since, rule, as_of, asked[task.id])
+        if question is not None:
+            lines.append(f"  {question.step} due now: ask the Office")
+    if not items:
+        lines.append(f"no open due item between {start} and {end}")
+    for item in items:
+        now = {p.step for p in actions_due(item.due_date, "open", rule, as_of, ctx.calendar)}
+        lines.append(f"{item.kind} {item.period_key}, due {item.due_date}:")
+        for planned in schedule(item.due_date, rule, ctx.calendar):
+            if planned.step in fired[item.id]:
+                state = "fired"
+            elif planned.step in now:
+                state = "due now"
+            elif planned.fires_on > as_of:
+                state = "to come"
+            elif planned.kind == ESCALATION and _lapsed(planned, as_of):
+                state = f"lapsed (more than {CATCH_UP_DAYS} days ago: not sent)"
+            else:
+                state = "skipped (a later reminder came first, or the date passed)"
+            who = ", ".join(RECIPIENT_NAMES[r] for r in planned.to)
+            lines.append(f"  {planned.fires_on} {planned.step.split('@')[0]:<10} to {who}: {state}")
+    if later:
+        lines.append(f"and {later} open items due after {end}: nothing fires for them yet")
+    return lines
 
 
 def escalation_of(session: Session, item_ids: Iterable[int]) -> dict[int, Escalation]:

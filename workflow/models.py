@@ -755,3 +755,17 @@ class SchedulerLock(Base):
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(sa.String(255))
     expires_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """When each scheduled job last ran: how a restarted scheduler knows what it missed (it
+    runs each missed job once, not once per missed run) and what the Office sees of it."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_started_at: Mapped[datetime]
+    last_finished_at: Mapped[datetime | None]
+    runs: Mapped[int] = mapped_column(default=0)
+    holder: Mapped[str] = mapped_column(sa.String(255), default="")
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")

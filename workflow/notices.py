@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import make_msgid
 from html import escape
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from workflow.models import DueItem, Escalation, Notification, OutboxMessage, Ta
 from workflow.wording import day, shorten, task_url, what_is_due
 
 if TYPE_CHECKING:
+    from workflow.digest import Listing
     from workflow.escalation import Planned
 
 RECIPIENT_VI = {
@@ -132,4 +133,30 @@ def compose(
             )
         lines += [f"Nhiệm vụ {task.ref}: {task.name}", f"Đơn vị chủ trì: {task.lead_units_text}"]
     lines += [f"Kế hoạch: {plan.number} – {shorten(plan.title, 160)}", "", f"Xem: {link}"]
+    return Notice(subject, "\n".join(lines), link)
+
+
+def compose_digest(
+    settings: Settings, person: User, today: date, overdue: Listing, soon: Listing
+) -> Notice:
+    """Bản tin buổi sáng: the overdue items, then those due within the week."""
+    link = settings.public_url + (
+        "/unit" if person.role in ("unit_head", "unit_delegate") else "/board"
+    )
+    lines = [f"Kính gửi {person.full_name},", "", f"Các hạn cần chú ý ngày {day(today)}:"]
+    for title, listing in (("Quá hạn", overdue), ("Đến hạn trong 7 ngày tới", soon)):
+        if not listing.total:
+            continue
+        lines += ["", f"{title} ({listing.total}):"]
+        lines += [
+            f"- {day(item.due_date)} · {what_is_due(item)} · {shorten(item.task.name, 90)}"
+            f" ({item.task.lead_units_text})"
+            for item in listing.items
+        ]
+        if listing.total > len(listing.items):
+            lines.append(f"- và {listing.total - len(listing.items)} mục khác")
+    lines += ["", f"Xem: {link}"]
+    subject = (
+        f"[nhiemvu] Bản tin ngày {day(today)}: {overdue.total} quá hạn, {soon.total} sắp đến hạn"
+    )
     return Notice(subject, "\n".join(lines), link)

@@ -1,5 +1,5 @@
 """Reminders, escalation and notifications: escalations, notifications, the e-mail outbox and
-the scheduler lock.
+the scheduler lock and the record of scheduled job runs.
 
 Revision ID: 0005
 Revises: 0004
@@ -18,6 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('job_runs',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('last_started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.String(length=255), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_runs'))
+    )
     op.create_table('scheduler_locks',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('holder', sa.String(length=255), nullable=False),
@@ -94,4 +103,5 @@ def downgrade() -> None:
     op.drop_table('notifications')
     op.drop_table('escalations')
     op.drop_table('scheduler_locks')
+    op.drop_table('job_runs')
 
