@@ -24,6 +24,9 @@ waiting for guidance (to release):
   report is an open question; the table records what the engine does today;
 - ELSEWHERE: of the other organisation (a plan of Vĩnh Tuy ward, led by VHXH).
 
+Each target's lead unit head has a notification (and a calendar subscription) of their own;
+every role's account has an unread notification, so that marking all read changes something.
+
 For a route whose URL (or form) names no object, the only target is None.
 
 The administration routes (web/admin.py) act on the target's organisation through spare
@@ -68,6 +71,7 @@ from workflow.models import (
     CalendarSubscription,
     ExplanationRequest,
     ExtensionRequest,
+    Notification,
     Report,
     Task,
     TaskEvent,
@@ -106,8 +110,8 @@ AWAY = frozenset({ELSEWHERE})  # the organisation of office_elsewhere
 # elsewhere by the form (400), before any permission check
 FORM_HOME = {**dict.fromkeys(HOME, OK), ELSEWHERE: NOT_OFFERED}
 FORM_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
-# a route on something only its owner may touch (a calendar subscription): to anybody else it
-# does not exist. The target's subscription belongs to its lead unit's head (LEADS)
+# a route on something only its owner may touch (a calendar subscription, a notification): to
+# anybody else it does not exist. The target's ones belong to its lead unit's head (LEADS)
 UNKNOWN = dict.fromkeys(TARGETS, "404")
 OWNER = {**UNKNOWN, OWN: OK}
 
@@ -165,6 +169,14 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("calendars.revoke", "POST"):       (NO,      OWNER,    UNKNOWN,  UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN),
     ("calendars.feed", "GET"):          (YES,     YES,      YES,      YES,     YES,     YES,  YES),
     ("calendars.task", "GET"):          (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    # notifications: everyone signed in reads and marks their own; another's is not found
+    ("notifications.home", "GET"):      (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("notifications.read", "POST"):     (NO,      OWNER,    UNKNOWN,  UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN),
+    ("notifications.read_all", "POST"): (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    # the escalation rules: read-only, for everyone signed in
+    ("rules.home", "GET"):              (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    # e-mail not sent: the Office (its organisation's recipients) and administrators
+    ("office.mail", "GET"):             (NO,      NO,       NO,       YES,     NO,      YES,  YES),
     # MANAGE_UNITS, MANAGE_USERS: the Office in its organisation, an administrator everywhere.
     # Creating: the form offers the parent unit (the account's unit) among those of the
     # reader's organisation only (FORM_HOME). Only an administrator makes a top-level unit or
@@ -256,6 +268,7 @@ class Target:
     spare: Spare  # the organisation's objects for the administration routes
     subscription: int  # the lead unit head's subscription to the lead unit's calendar
     token: str  # and its token
+    notification: int  # an unread notification to the lead unit head
 
 
 def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
@@ -286,10 +299,13 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     clock.set(TODAY)
     found: dict[str, list[Target]] = {}
     with engine.context() as ctx:
+        for username in filter(None, ROLES.values()):
+            _notify(ctx, user(ctx, username), "inbox")
         for code, (*_, targets) in PLANS.items():
             for target in targets:
                 head, standing = user(ctx, LEADS[target][1]), spare(ctx, target, 0)
                 subscribed = calendars.subscribe(ctx.session, head, "unit", head.unit_id, ctx.now())
+                notice = _notify(ctx, head, target)
                 tasks, closed, waiting = refs[target]
                 closed, waiting = task_by_ref(ctx, code, closed), task_by_ref(ctx, code, waiting)
                 done = svc.submit_report(ctx, head, closed, text="Đã xong", progress=100)
@@ -323,10 +339,25 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             spare=standing,
                             subscription=subscribed.subscription.id,
                             token=subscribed.token,
+                            notification=notice.id,
                         )
                     )
         assert closed.status == "closed" and waiting.status == "waiting"
     return found
+
+
+def _notify(ctx, person: User, name: str) -> Notification:
+    notice = Notification(
+        key=f"matrix:{name}:{person.id}",
+        user=person,
+        kind="escalation",
+        subject=f"Thông báo {name}",
+        body="Quá hạn",
+        created_at=ctx.now(),
+    )
+    ctx.session.add(notice)
+    ctx.session.flush()
+    return notice
 
 
 def rebuild(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
@@ -359,7 +390,8 @@ def snapshot(engine) -> tuple:
             CalendarSubscription.token_hash,
             CalendarSubscription.revoked_at,
         )
-    return office_snapshot(engine), organisation, subscriptions
+        notifications = rows(Notification.id, Notification.user_id, Notification.read_at)
+    return office_snapshot(engine), organisation, subscriptions, notifications
 
 
 # --- how to call each route ----------------------------------------------------------------------
@@ -373,9 +405,9 @@ class Call:
     data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
     effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
     targeted: bool = False
-    # what of the target it changes: "task", "closed", "waiting", "subscription" (each used
-    # once: the scenario is rebuilt for the next), "spare", or "nothing": it adds, and the
-    # next request may add again to the same target
+    # what of the target it changes: "task", "closed", "waiting", "subscription",
+    # "notification" (each used once: the scenario is rebuilt for the next), "spare", or
+    # "nothing": it adds, and the next request may add again to the same target
     uses: str = "task"
 
     def url(self, target: Target | None) -> str:
@@ -416,6 +448,10 @@ def _subscriptions(db, t):
             CalendarSubscription.scope == "unit", CalendarSubscription.scope_id == t.unit
         )
     )
+
+
+def _unread(db, t):
+    return db.scalar(sa.select(sa.func.count()).where(Notification.read_at.is_(None)))
 
 
 def _explanations_asked(db, t):
@@ -593,6 +629,16 @@ CALLS: dict[str, Call] = {
     ),
     "calendars.feed": Call(lambda t: f"/calendar/{t.token}.ics", targeted=True),
     "calendars.task": Call(lambda t: f"/tasks/{t.task}/calendar.ics", targeted=True),
+    "notifications.home": Call("/notifications"),
+    "notifications.read": Call(
+        lambda t: f"/notifications/{t.notification}/read",
+        effect=lambda db, t: db.get(Notification, t.notification).read_at,
+        targeted=True,
+        uses="notification",
+    ),
+    "notifications.read_all": Call("/notifications/read", effect=_unread),
+    "rules.home": Call("/rules"),
+    "office.mail": Call("/office/mail"),
     "admin.units": Call("/admin/units"),
     "admin.create_unit": _admin(  # the target is in the form: the parent unit
         lambda s: "/admin/units",
@@ -651,6 +697,9 @@ CALLS: dict[str, Call] = {
 }
 # Changes to the session itself, walked last in this order (after them the client is another).
 SESSION_CHANGES = ("auth.password", "auth.login", "auth.logout")
+# Changes to everything of the signed-in person (the target's notification too), walked after
+# the other changes to data.
+SWEEPING_CHANGES = ("notifications.read_all",)
 
 
 # --- the walk ------------------------------------------------------------------------------------
@@ -677,7 +726,9 @@ class Case:
 
     def order(self) -> tuple:
         if self.endpoint in SESSION_CHANGES:
-            return (2, SESSION_CHANGES.index(self.endpoint))
+            return (3, SESSION_CHANGES.index(self.endpoint))
+        if self.changes_data and self.endpoint in SWEEPING_CHANGES:
+            return (2, 0)
         return (1 if self.changes_data else 0, 0)
 
     def __str__(self) -> str:
@@ -846,3 +897,10 @@ def test_the_scenario_has_what_every_route_needs(organisation, clock):
             assert ctx.session.get(Unit, spare.home).parent.code == (
                 "VINHTUY" if name == ELSEWHERE else "LAICHAU"
             )
+            notice = ctx.session.get(Notification, t.notification)
+            assert notice.read_at is None and notice.user.username == LEADS[name][1]
+        for username in filter(None, ROLES.values()):
+            unread = Notification.read_at.is_(None) & (
+                Notification.user_id == user(ctx, username).id
+            )
+            assert ctx.session.scalar(sa.select(sa.func.count()).where(unread)), username

@@ -1,6 +1,7 @@
 """The overdue board: the four classes per lead unit and per plan as of a date, drill-down to a
-unit's overdue items (paged, filtered by words of the task name), an on-time chart, a chart of
-task states per plan and a CSV export of what is shown.
+unit's overdue items (paged, filtered by words of the task name, each with the latest escalation
+step it reached), an on-time chart, a chart of task states per plan and a CSV export of what is
+shown.
 
 Thin views: counting is :mod:`workflow.board`, the overdue list
 :func:`workflow.queries.overdue_page`.
@@ -20,6 +21,7 @@ from flask_login import login_required
 from web.auth import me
 from web.forms import not_a_day, parse_day
 from web.paging import page_arg, per_page
+from web.rules import RECIPIENT_LABELS
 from web.tasks import STATE_LABELS
 from web.work import ctx
 from workflow import board
@@ -150,8 +152,18 @@ def unit(unit_id: int):
             per_page=per_page(),
         )
     )
+    steps = board.escalations_shown(
+        session, ctx().rules, [row.item_id for row in rows.items] if rows else []
+    )
     return render_template(
-        "board/unit.html", unit=shown, rows=rows, words=words, filters=filters, problems=problems
+        "board/unit.html",
+        unit=shown,
+        rows=rows,
+        steps=steps,
+        recipients=RECIPIENT_LABELS,
+        words=words,
+        filters=filters,
+        problems=problems,
     ), (400 if problems else 200)
 
 

@@ -1,5 +1,6 @@
 """The Office screen: reports to accept or return, extension requests to decide, tasks waiting
-for guidance (and the document that releases them), missing reports by unit.
+for guidance (and the document that releases them), missing reports by unit; and the e-mails
+to the organisation's people that have not left (retrying or failed).
 
 Thin views: who may do what is the engine's contract, what is shown comes from
 :mod:`workflow.board`, every change goes through :mod:`workflow.tasks`.
@@ -19,8 +20,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from web.auth import me
 from web.errors import describe
 from web.forms import AcceptForm, DayField, ReturnForm, reason_field
+from web.paging import page_arg, per_page
 from web.work import ctx, undo
 from workflow import board
+from workflow import notifications as notices
 from workflow import tasks as svc
 from workflow.errors import IllegalTransition, InvalidInput
 from workflow.permissions import Action, can_review
@@ -93,6 +96,7 @@ def _page(
         },
         waiting=waiting,
         missing=board.missing_reports(context.session, scope, today),
+        undelivered=notices.undelivered_count(context.session, user),
         trigger=trigger,
     ), status
 
@@ -128,6 +132,14 @@ def _back(message: str):
 def home():
     board.require_office(me())
     return _page()
+
+
+@bp.route("/mail")
+@login_required
+def mail():
+    """E-mails not yet sent: still retrying after a failed attempt, or given up on."""
+    found = notices.undelivered_mail(ctx().session, me(), page_arg(), per_page())
+    return render_template("office/mail.html", messages=found)
 
 
 @bp.route("/reports/<int:report_id>/accept", methods=["POST"])

@@ -21,9 +21,33 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import admin, board, calendars, directions, office, plans, search, tasks, unit
+    from web import (
+        admin,
+        board,
+        calendars,
+        directions,
+        notifications,
+        office,
+        plans,
+        rules,
+        search,
+        tasks,
+        unit,
+    )
 
-    blueprints = (unit, tasks, directions, office, board, plans, search, calendars, admin)
+    blueprints = (
+        unit,
+        tasks,
+        directions,
+        office,
+        board,
+        plans,
+        search,
+        calendars,
+        notifications,
+        rules,
+        admin,
+    )
     app.register_blueprint(bp)
     for module in blueprints:
         app.register_blueprint(module.bp)
@@ -45,6 +69,7 @@ def _navigation() -> dict:
         ("board.home", _l("Overdue board"), can(user, Action.VIEW)),
         ("plans.home", _l("Plans"), can(user, Action.VIEW)),
         ("calendars.home", _l("Calendars"), True),
+        ("rules.home", _l("Rules"), True),
         ("admin.units", _l("Units and users"), can(user, Action.MANAGE_USERS)),
     ]
     return {"screens": [(endpoint, label) for endpoint, label, allowed in screens if allowed]}

@@ -44,6 +44,7 @@ def name_matches(text: str | None, key: ColumnElement[str] = Task.name_key) -> C
 
 @dataclass(frozen=True)
 class DueRow:
+    item_id: int
     task_id: int
     plan: str
     plan_code: str
@@ -129,6 +130,7 @@ def _due_rows(session: Session, results: Sequence[sa.Row], as_of: date) -> list[
     leads = lead_units_by_task(session, (r[0].task_id for r in results))
     return [
         DueRow(
+            item_id=item.id,
             task_id=item.task_id,
             plan=plan_number,
             plan_code=plan_code,
