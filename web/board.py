@@ -152,9 +152,7 @@ def unit(unit_id: int):
             per_page=per_page(),
         )
     )
-    steps = board.escalations_shown(
-        session, ctx().rules, [row.item_id for row in rows.items] if rows else []
-    )
+    steps = board.escalations_shown(session, [row.item_id for row in rows.items] if rows else [])
     return render_template(
         "board/unit.html",
         unit=shown,

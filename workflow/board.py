@@ -23,11 +23,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
-from workflow.escalation import escalation_of
 from workflow.lifecycle import STATES
 from workflow.messages import N_
 from workflow.models import (
     DueItem,
+    Escalation,
     ExtensionRequest,
     Plan,
     Report,
@@ -40,7 +40,6 @@ from workflow.models import (
 from workflow.permissions import SEES_EVERYTHING, Action, require, require_organisation
 from workflow.queries import DEADLINE_KINDS, lead_units_by_task
 from workflow.regime import describe_period
-from workflow.rules import Rule, Rules
 
 KIND_FILTERS: dict[str, tuple[str, ...]] = {
     "tasks": DEADLINE_KINDS,
@@ -525,38 +524,30 @@ class EscalationShown:
     after the effective date (counted as ``counting``), who was told, and the day it fired."""
 
     days: int
-    counting: str | None  # None: the rule file that fired it is gone
+    counting: str
     to: tuple[str, ...]
     on: date
     rule_file: str
 
 
-def _rule_of_file(rules: Rules, name: str) -> Rule | None:
-    every = [rules.default, *rules.by_unit.values()]
-    return next((rule for rule in every if rule.source == name), None)
-
-
-def _step_days(step: str) -> int:
-    """The days of a step key: ``after:3@2026-12-31`` is 3."""
-    return int(step.partition(":")[2].partition("@")[0])
-
-
-def escalations_shown(
-    session: Session, rules: Rules, item_ids: Sequence[int]
-) -> dict[int, EscalationShown]:
+def escalations_shown(session: Session, item_ids: Sequence[int]) -> dict[int, EscalationShown]:
     """The latest escalation step of each of these due items that has one: one query."""
     if not item_ids:
         return {}
-    shown = {}
-    for item_id, escalation in escalation_of(session, item_ids).items():
-        days = _step_days(escalation.step)
-        rule = _rule_of_file(rules, escalation.rule_file)
-        steps = rule.escalation_steps if rule else ()
-        shown[item_id] = EscalationShown(
-            days=days,
-            counting=rule.escalation_counting if rule else None,
-            to=next((s.to for s in steps if s.after == days), ()),
-            on=local_date(escalation.fired_at),
-            rule_file=escalation.rule_file,
+    latest: dict[int, Escalation] = {}
+    for row in session.scalars(
+        sa.select(Escalation)
+        .where(Escalation.due_item_id.in_(list(item_ids)), Escalation.kind == "escalation")
+        .order_by(Escalation.fired_at, Escalation.id)
+    ):
+        latest[row.due_item_id] = row
+    return {
+        item_id: EscalationShown(
+            days=row.days,
+            counting=row.counting,
+            to=tuple(row.recipients),
+            on=local_date(row.fired_at),
+            rule_file=row.rule_file,
         )
-    return shown
+        for item_id, row in latest.items()
+    }

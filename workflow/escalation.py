@@ -276,6 +276,9 @@ class _Writer:
             task=task if item is None else None,
             step=planned.step,
             kind=planned.kind,
+            days=planned.days,
+            counting=planned.counting,
+            recipients=list(planned.to),
             rule_file=rule.source,
             fires_on=planned.fires_on,
             fired_at=self.now,
@@ -345,15 +348,3 @@ def explain(ctx: Context, task: Task, as_of: date) -> list[str]:
     if later:
         lines.append(f"and {later} open items due after {end}: nothing fires for them yet")
     return lines
-
-
-def escalation_of(session: Session, item_ids: Iterable[int]) -> dict[int, Escalation]:
-    """The latest escalation step fired for each of these due items (for the overdue board)."""
-    latest: dict[int, Escalation] = {}
-    for row in session.scalars(
-        sa.select(Escalation)
-        .where(Escalation.due_item_id.in_(list(item_ids)), Escalation.kind == ESCALATION)
-        .order_by(Escalation.fired_at, Escalation.id)
-    ):
-        latest[row.due_item_id] = row
-    return latest

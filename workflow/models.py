@@ -673,6 +673,9 @@ class Escalation(Base):
     task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tasks.id"))
     step: Mapped[str] = mapped_column(sa.String(32))
     kind: Mapped[str] = mapped_column(sa.String(16))
+    days: Mapped[int]  # before or after the date, as the rule said when it fired
+    counting: Mapped[str] = mapped_column(sa.String(16))  # "calendar" or "working"
+    recipients: Mapped[list[str]]  # "lead_unit", "unit_head", "office", "leadership"
     rule_file: Mapped[str] = mapped_column(sa.String(255))
     fires_on: Mapped[date]
     fired_at: Mapped[datetime]
