@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from tests import test_mail
 from tests.conftest import task_by_ref, user
 from workflow import tasks as svc
+from workflow.config import load_settings
+from workflow.context import Engine
 from workflow.digest import morning_digest
 from workflow.escalation import sweep
 from workflow.mail import deliver
-from workflow.models import DueItem, Notification
+from workflow.models import DueItem, Notification, User
 
 server = test_mail.server  # the fixtures: a real SMTP server, the demo organisation mailing it
 mailer = test_mail.mailer
@@ -168,3 +170,50 @@ def test_no_due_items_of_other_kinds_in_these_plans(make_plan, organisation, clo
         kinds = ctx.session.execute(sa.select(DueItem.kind, DueItem.due_date)).all()
     assert sorted(kinds)[0] == ("deadline", date(2026, 10, 30))
     assert all(day >= date(2026, 12, 14) for kind, day in kinds if kind != "deadline")
+
+
+def test_the_demo_escalates_a_seed_task_step_by_step(server, tmp_path):
+    """The issue's "done": the demo, its clock set after a seed deadline, run as an operator
+    would (`nhiemvu --today … sweep`, `mail send`): the unit head, then the Office, then
+    leadership hear of task VI.1 of plan 546/KH-VPUBND (December's occurrence, due Tuesday
+    15/12/2026), once each, by e-mail and in the app."""
+    from tests.test_cli import nhiemvu, ok
+
+    (tmp_path / "config.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\n', encoding="utf-8"
+    )
+    ok(nhiemvu(tmp_path, "--today", "2026-11-22", "demo"))
+    topic = "Thực hiện kỳ tháng 12/2026 – Phòng Hành chính - Quản trị chủ trì"
+    heard: dict[str, list[str]] = {}
+    for day in ("2026-12-08", "2026-12-14", "2026-12-16", "2026-12-18", "2026-12-29"):
+        before = len(server.mailbox.received)
+        for _ in range(2):  # twice: nothing new the second time
+            ok(nhiemvu(tmp_path, "--today", day, "sweep"))
+            ok(nhiemvu(tmp_path, "--today", day, "mail", "send", "--limit", "1000"))
+        new = server.mailbox.messages()[before:]
+        heard[day] = sorted(m["To"] for m in new if topic in m["Subject"])
+    assert heard == {
+        "2026-12-08": ["hcqt.head@example.gov.vn"],  # 7 days before: the lead unit
+        "2026-12-14": ["hcqt.head@example.gov.vn"],  # 1 day before
+        "2026-12-16": ["hcqt.head@example.gov.vn"],  # 1 working day late: its head
+        "2026-12-18": ["hcqt.office@example.gov.vn", "vps.office@example.gov.vn"],  # 3: Office
+        "2026-12-29": ["laichau.leader@example.gov.vn", "skhcn.director@example.gov.vn"],  # 10
+    }
+    engine = Engine(load_settings(tmp_path))
+    try:
+        with engine.context(write=False) as ctx:
+            told = ctx.session.execute(
+                sa.select(User.username, sa.func.count())
+                .join(Notification.user)
+                .where(Notification.subject.contains(topic))
+                .group_by(User.username)
+            ).all()
+    finally:
+        engine.close()
+    assert dict(told) == {
+        "hcqt.head": 3,
+        "hcqt.office": 1,
+        "vps.office": 1,
+        "laichau.leader": 1,
+        "skhcn.director": 1,
+    }
