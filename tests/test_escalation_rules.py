@@ -3,6 +3,7 @@ evaluation of what fires when, across month ends, Tết and substitute working S
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -199,3 +200,59 @@ def test_a_malformed_rule_file_is_refused_naming_file_and_key(tmp_path, name, te
 def test_the_default_file_is_required(tmp_path):
     with pytest.raises(ConfigError, match=r"default\.toml"):
         load_rules(tmp_path)
+
+
+# --- on the command line ---------------------------------------------------------------------------
+
+
+def test_rules_check_names_each_rule_and_a_file_for_no_unit(tmp_path):
+    from tests.test_cli import nhiemvu, ok
+
+    rules = tmp_path / "rules"
+    write(rules, "default.toml", (PROJECT_ROOT / "rules" / "default.toml").read_text("utf-8"))
+    write(rules, "QLKHCN.toml", "[reminders]\ndays_before = [3]\n")
+    write(rules, "NOBODY.toml", "[reminders]\ndays_before = [3]\n")
+    (tmp_path / "config.toml").write_text(f'rules_dir = "{rules}"\n', encoding="utf-8")
+    ok(nhiemvu(tmp_path, "--today", "2026-11-22", "demo"))
+    lines = ok(nhiemvu(tmp_path, "rules", "check")).splitlines()
+    assert lines == [
+        "default.toml: the default rule",
+        "NOBODY.toml: tasks led by NOBODY (no unit has this code: the file applies to nothing)",
+        "QLKHCN.toml: tasks led by QLKHCN",
+    ]
+
+
+def test_a_broken_rule_file_stops_every_command_that_would_escalate(tmp_path):
+    from tests.test_cli import nhiemvu, ok, refused
+
+    rules = tmp_path / "rules"
+    write(rules, "default.toml", "")
+    (tmp_path / "config.toml").write_text(f'rules_dir = "{rules}"\n', encoding="utf-8")
+    ok(nhiemvu(tmp_path, "--today", "2026-11-22", "demo"))
+    path = write(rules, "default.toml", '[reminders]\nto = ["director"]\n')
+    for command in (["rules", "check"], ["scheduler"], ["sweep"], ["serve"]):
+        message = refused(nhiemvu(tmp_path, *command))
+        assert str(path) in message and "reminders.to" in message, command
+
+
+def test_rules_explain_shows_what_fires_when(tmp_path):
+    from tests.test_cli import nhiemvu, ok
+
+    ok(nhiemvu(tmp_path, "--today", "2026-11-22", "demo"))
+    rows = json.loads(ok(nhiemvu(tmp_path, "overdue", "--as-of", "2026-12-01", "--format", "json")))
+    task = next(r for r in rows if r["due_date"] == "2026-11-16")  # a monthly occurrence
+    out = ok(nhiemvu(tmp_path, "--today", "2026-11-20", "rules", "explain", str(task["task_id"])))
+    assert "default.toml" in out.splitlines()[0]
+    block = out[out.index("due 2026-11-16:") :].splitlines()[1:6]
+    assert [line.split()[0:2] for line in block] == [
+        ["2026-11-09", "before:7"],
+        ["2026-11-15", "before:1"],
+        ["2026-11-17", "after:1"],
+        ["2026-11-19", "after:3"],
+        ["2026-12-01", "after:10"],
+    ]
+    assert block[2].endswith("due now") and block[4].endswith("to come")
+    ok(nhiemvu(tmp_path, "--today", "2026-11-20", "sweep"))
+    again = ok(nhiemvu(tmp_path, "--today", "2026-11-20", "rules", "explain", str(task["task_id"])))
+    block = again[again.index("due 2026-11-16:") :].splitlines()[1:6]
+    assert block[2].endswith("fired") and block[3].endswith("fired")
