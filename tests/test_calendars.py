@@ -50,7 +50,7 @@ def unit_id(ctx, code: str) -> int:
 def render(ctx, username: str, scope: str, scope_id: int) -> bytes:
     feed = cal.feed_for(ctx.session, user(ctx, username), scope, scope_id)
     window = cal.Window.around(ctx.today())
-    return cal.build_feed(ctx.session, feed, window, BASE, ctx.rules).to_ical()
+    return cal.build_feed(ctx.session, feed, window, BASE, ctx.rules)
 
 
 def parsed(raw: bytes):
@@ -276,7 +276,7 @@ def test_a_feed_takes_a_fixed_number_of_queries(make_plan, engine, clock, tasks)
         with counting(ctx.session) as statements:
             feed = cal.feed_for(ctx.session, office, "organisation", top)
             window = cal.Window.around(TODAY)
-            raw = cal.build_feed(ctx.session, feed, window, BASE, ctx.rules).to_ical()
+            raw = cal.build_feed(ctx.session, feed, window, BASE, ctx.rules)
             cal.feed_version(ctx.session, feed, window, BASE)
         assert len(events(raw)) >= tasks * 10
         assert len(statements) <= 8, statements
@@ -409,3 +409,35 @@ def test_the_page_offers_exactly_the_feeds_one_may_read(plan, username):
         assert len(offered) == len(set(offered))
         assert set(offered) == {c for c in candidates if readable(*c)}
         assert offered[0] == ("person", reader.id)
+
+
+def test_a_feed_reuses_event_texts_until_something_they_show_changes(plan):
+    with plan.context() as ctx:
+        cal.EVENT_TEXTS.clear()
+        made = cal.EVENT_TEXTS.made
+        first = render(ctx, "qlkhcn.head", "unit", unit_id(ctx, "QLKHCN"))
+        written = cal.EVENT_TEXTS.made - made
+        assert written == len(events(first))
+        assert render(ctx, "qlkhcn.head", "unit", unit_id(ctx, "QLKHCN")) == first
+        assert cal.EVENT_TEXTS.made - made == written  # nothing written again
+        office = render(ctx, "vps.office", "organisation", unit_id(ctx, "LAICHAU"))
+        assert set(events(first)) < set(events(office))  # shared texts, more events
+    with plan.context() as ctx:
+        svc.change_timing(
+            ctx, user(ctx, "vps.office"), task_by_ref(ctx, "test-plan", "1"), "15/01/2027"
+        )
+    with plan.context() as ctx:
+        before = cal.EVENT_TEXTS.made
+        after = render(ctx, "qlkhcn.head", "unit", unit_id(ctx, "QLKHCN"))
+    assert after != first
+    moved = cal.EVENT_TEXTS.made - before
+    assert 1 <= moved < written  # the changed task's events only
+
+
+def test_event_texts_stay_within_their_budget():
+    texts = cal.EventTexts(max_bytes=100)
+    for n in range(10):
+        assert texts.get(("event", n), lambda n=n: b"x" * 30) == b"x" * 30
+    assert texts.size <= 100
+    assert texts.get(("event", 9), lambda: b"changed") == b"x" * 30  # kept: the newest
+    assert texts.get(("event", 0), lambda: b"written again") == b"written again"  # gone

@@ -130,7 +130,7 @@ def feed(token: str):
         request.environ, etag=version.etag, last_modified=version.last_modified
     ):
         return _ics(b"", version.etag, version.last_modified, status=304)
-    body = cal.build_feed(session, found, window, _base_url(), ctx().rules).to_ical()
+    body = cal.build_feed(session, found, window, _base_url(), ctx().rules)
     return _ics(body, version.etag, version.last_modified)
 
 
@@ -139,7 +139,7 @@ def feed(token: str):
 def task(task_id: int):
     """Every due item of one task as a file to open once (not a subscription)."""
     found = svc.get_task(ctx(), task_id, actor=me())
-    response = _ics(cal.build_task(ctx().session, found, _base_url(), ctx().rules).to_ical())
+    response = _ics(cal.build_task(ctx().session, found, _base_url(), ctx().rules))
     response.headers["Content-Disposition"] = f'attachment; filename="nhiemvu-{task_id}.ics"'
     return response
 

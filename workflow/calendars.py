@@ -22,7 +22,9 @@ from __future__ import annotations
 import calendar as _calendar
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -368,10 +370,61 @@ def event(item: DueItem, leads: list[str], base_url: str, reminder_days: Iterabl
     return ev
 
 
+class EventTexts:
+    """The text of each event, kept between requests: icalendar writes an event once per change
+    of anything it shows, and a feed is the calendar's header with its events' texts inside.
+
+    Writing an event is most of a feed's cost (building components and folding lines), while a
+    feed's events rarely change between two polls, and a unit's, a person's, a plan's and the
+    organisation's feeds share theirs. The key holds everything an event's text is made of, so
+    a stale text is never served; the least recently used go first past ``max_bytes``. Safe
+    across the web server's threads."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.made = self.reused = 0
+        self._texts: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+            self.size = 0
+
+    def get(self, key: tuple, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            text = self._texts.get(key)
+            if text is not None:
+                self._texts.move_to_end(key)
+                self.reused += 1
+                return text
+        text = make()
+        with self._lock:
+            self.made += 1
+            if key not in self._texts and len(text) <= self.max_bytes:
+                self._texts[key] = text
+                self.size += len(text)
+                while self.size > self.max_bytes:
+                    self.size -= len(self._texts.popitem(last=False)[1])
+        return text
+
+
+EVENT_TEXTS = EventTexts()
+
+
+def _event_key(item: DueItem, names: list[str], base_url: str, days: tuple[int, ...]) -> tuple:
+    """What an event's text is made of: the item, its task and plan as they last changed, the
+    lead units' names, where links point and when to remind."""
+    task = item.task
+    stamps = (item.updated_at, task.updated_at, task.version, task.plan.updated_at)
+    return (item.id, *stamps, tuple(names), base_url, days)
+
+
 def build(
     session: Session, items: list[DueItem], name: str, about: str, base_url: str, rules: Rules
-) -> Calendar:
-    """The VCALENDAR of ``items`` (task and plan loaded); lead units in one more query."""
+) -> bytes:
+    """The VCALENDAR text of ``items`` (task and plan loaded); lead units in one more query."""
     leads = lead_units_of(session, (item.task_id for item in items))
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -383,22 +436,30 @@ def build(
     cal.add("x-wr-timezone", TIMEZONE)
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
+    texts = []
     for item in items:
         units = leads.get(item.task_id, [])
-        rule = rules.for_unit(units[0].code if units else None)
+        days = rules.for_unit(units[0].code if units else None).reminder_days
         names = [u.name for u in units]
-        cal.add_component(event(item, names, base_url, rule.reminder_days))
-    return cal
+        texts.append(
+            EVENT_TEXTS.get(
+                _event_key(item, names, base_url, days),
+                lambda item=item, names=names, days=days: event(
+                    item, names, base_url, days
+                ).to_ical(),
+            )
+        )
+    header = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return header[: -len(end)] + b"".join(texts) + end
 
 
-def build_feed(
-    session: Session, feed: Feed, window: Window, base_url: str, rules: Rules
-) -> Calendar:
+def build_feed(session: Session, feed: Feed, window: Window, base_url: str, rules: Rules) -> bytes:
     items = due_items(session, feed, window)
     return build(session, items, feed.name, feed.description, base_url, rules)
 
 
-def build_task(session: Session, task: Task, base_url: str, rules: Rules) -> Calendar:
+def build_task(session: Session, task: Task, base_url: str, rules: Rules) -> bytes:
     name = f"Hạn nhiệm vụ {task.plan.number} {task.ref}"
     return build(session, task_items(session, task), name, shorten(task.name, 200), base_url, rules)
 

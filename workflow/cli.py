@@ -899,7 +899,7 @@ def calendar_export(state: State, unit_code: str, output: Path | None, base_url:
             raise NotFound(f"unit {unit_code!r} does not exist")
         window = calendars.Window.configured(ctx.settings, ctx.today())
         feed = calendars.unit_feed(unit)
-        text = calendars.build_feed(ctx.session, feed, window, base_url, ctx.rules).to_ical()
+        text = calendars.build_feed(ctx.session, feed, window, base_url, ctx.rules)
     if output is None:
         click.echo(text.decode("utf-8"), nl=False)
     else:
