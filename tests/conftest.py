@@ -16,6 +16,7 @@ import tomllib
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -45,13 +46,10 @@ def _server_url() -> str | None:
     return os.environ.get("NHIEMVU_TEST_DATABASE_URL") or None
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = _server_url()
-    if server is None:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        return
-    name = f"nhiemvu_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def database_on(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a database of its own on ``server`` (PostgreSQL), dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -61,6 +59,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = _server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    with database_on(server, "nhiemvu_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -564,3 +564,25 @@ def test_a_stale_form_is_409_and_changes_nothing(en, make_plan, engine):
     )
     assert response.status_code == 409
     assert snapshot(engine, tid) == before
+
+
+def test_a_stale_form_for_what_someone_has_just_reported_is_409_too(en, make_plan, engine):
+    """Two people open the task page; one reports, complete, on a period. The other's forms
+    name a period and a deadline no longer open, but what went wrong is that the task changed
+    under them: 409 and "reload", as for any stale form, not "not a valid choice"."""
+    make_plan(ROWS)
+    tid = task_id(engine)
+    path = f"/tasks/{tid}"
+    period, stale = first_report_period(engine, tid), version(engine, tid)
+    sign_in(en, "vps.head")
+    with engine.context() as ctx:
+        task = ctx.session.get(Task, tid)
+        svc.submit_report(
+            ctx, user(ctx, "vps.head"), task, text="Xong", progress=100, period_key=period
+        )
+    before = snapshot(engine, tid)
+    data = {"text": "Bản cũ", "progress": "100", "period": period, "version": stale}
+    assert post_form(en, f"{path}/report", data, form_page=path).status_code == 409
+    data = {"period": "deadline:deadline", "reason": "X", "version": stale}
+    assert post_form(en, f"{path}/extension", data, form_page=path).status_code == 409
+    assert snapshot(engine, tid) == before

@@ -6,6 +6,7 @@ what is due, what a state allows) lives in ``workflow``.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -73,12 +74,23 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
 
 
 def _secret_key(settings: Settings) -> str:
-    """The signing key for cookies: instance/secret_key, created once with 0600 permissions."""
+    """The signing key for cookies: instance/secret_key, created once with 0600 permissions.
+
+    Web processes started together on a fresh instance must all read one key, whole: the key is
+    written to a file of this process's own, then linked into place, which fails if another
+    process was first (then its key is read)."""
     path = settings.instance_path / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
-        path.chmod(0o600)
+        mine = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        mine.write_text(secrets.token_hex(32), encoding="ascii")
+        mine.chmod(0o600)
+        try:
+            os.link(mine, path)
+        except FileExistsError:
+            pass  # another process made it first
+        finally:
+            mine.unlink()
     return path.read_text(encoding="ascii").strip()
 
 

@@ -200,6 +200,15 @@ def render_task(
     )
 
 
+def _unless_stale(task_id: int, seen: int | None) -> None:
+    """Before refusing a form, undo what the request began and raise :class:`Conflict` (409,
+    "reload") if the task changed since the form was shown: what went wrong is the change, not
+    the period it satisfied meanwhile. Read afresh, in a new transaction: on PostgreSQL another
+    request may have committed after this one read the task and before it read the rest."""
+    undo()
+    svc.check_version(svc.get_task(ctx(), task_id), seen)
+
+
 def _back(task_id: int, message: str):
     flash(message, "info")
     return redirect(url_for("tasks.show", task_id=task_id))
@@ -221,6 +230,7 @@ def report(task_id: int):
         task_page(ctx().session, me(), task, ctx().today()).open_items
     )
     if not form.validate():
+        _unless_stale(task_id, form.version.data)
         return render_task(task_id, 400, report_form=form)
     try:
         svc.submit_report(
@@ -233,7 +243,7 @@ def report(task_id: int):
             expected_version=form.version.data,
         )
     except InvalidInput as exc:
-        undo()
+        _unless_stale(task_id, form.version.data)
         form.form_errors.append(describe(exc))
         return render_task(task_id, 400, report_form=form)
     return _back(task_id, _("Your report is submitted."))
@@ -249,6 +259,7 @@ def extension(task_id: int):
         task_page(ctx().session, me(), task, ctx().today()).open_items
     )
     if not form.validate():
+        _unless_stale(task_id, form.version.data)
         return render_task(task_id, 400, extension_form=form)
     try:
         svc.request_extension(
@@ -261,7 +272,7 @@ def extension(task_id: int):
             expected_version=form.version.data,
         )
     except InvalidInput as exc:
-        undo()
+        _unless_stale(task_id, form.version.data)
         form.form_errors.append(describe(exc))
         return render_task(task_id, 400, extension_form=form)
     return _back(task_id, _("Your request for an extension is sent."))
