@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import http.cookiejar
 import multiprocessing
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import _free_port
 from web import _secret_key
 from workflow.config import PROJECT_ROOT, Settings
 
@@ -57,3 +63,48 @@ def test_web_processes_started_together_on_a_fresh_instance_share_one_secret_key
         assert len(found) == 1 and len(found.pop()) == 64
         assert (folder / "secret_key").stat().st_mode & 0o777 == 0o600
         assert [p.name for p in folder.iterdir()] == ["secret_key"]  # nothing left behind
+
+
+def test_stopping_serve_with_sigterm_stops_its_scheduler(tmp_path):
+    """`serve --with-scheduler` stopped as a service manager stops it (SIGTERM) leaves no
+    scheduler running behind it."""
+    from tests.test_cli import nhiemvu, ok
+
+    ok(nhiemvu(tmp_path, "--today", "2026-11-22", "demo"))
+    port = _free_port()
+    command = [sys.executable, "-m", "workflow.cli", "--instance", str(tmp_path), "serve"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--with-scheduler"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        scheduler = None
+        for _ in range(100):
+            children = subprocess.run(
+                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+            if children:
+                scheduler = int(children[0])
+                break
+            time.sleep(0.1)
+        assert scheduler is not None, "no scheduler process was started"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+        for _ in range(100):
+            if not _alive(scheduler):
+                break
+            time.sleep(0.1)
+        assert not _alive(scheduler)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split()[2] == "Z")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -187,6 +188,8 @@ def serve(state: State, host: str, port: int, threads: int, with_scheduler: bool
 
     app = create_app(engine=state.engine())
     scheduler = _start_scheduler(state) if with_scheduler else None
+    # SIGTERM (systemd, docker stop) ends the server like Ctrl+C, so the scheduler stops with it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"nhiemvu at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="nhiemvu")
