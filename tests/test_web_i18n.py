@@ -87,12 +87,13 @@ def test_a_permission_refusal_names_role_and_action_in_the_readers_language(
 def test_a_bad_date_is_refused_naming_the_field_in_vietnamese(web, make_plan, engine):
     make_plan(ROWS)
     with engine.context(write=False) as ctx:
-        tid = task_by_ref(ctx, "test-plan", "1").id
+        task = task_by_ref(ctx, "test-plan", "1")
+        tid, version = task.id, task.version  # the form as the page shows it: not stale
     client = _client(web, "vi")
     sign_in(client, "vps.head")
     path = f"/tasks/{tid}"
     data = {"period": "deadline:deadline", "reason": "X", "proposed_date": "31/02/2027"}
-    response = post_form(client, f"{path}/extension", {**data, "version": 1}, form_page=path)
+    response = post_form(client, f"{path}/extension", {**data, "version": version}, form_page=path)
     assert response.status_code == 400
     page = _text(response)
     assert "Hạn đề nghị: “31/02/2027” không phải là ngày hợp lệ" in page
