@@ -1007,3 +1007,54 @@ def user_add(
 
 if __name__ == "__main__":
     main()
+
+
+# --- benchmarks ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def bench() -> None:
+    """Data for benchmarks."""
+
+
+@bench.command("generate")
+@click.option("--tasks", type=click.IntRange(1), required=True, help="How many tasks.")
+@click.option("--units", type=click.IntRange(2, 999), default=60, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--as-of", type=DATE, help="The day the states are as of [default: 2026-11-22].")
+@click.option(
+    "--password",
+    help="Every generated account's password (default: a new random one, printed).",
+)
+@pass_state
+def bench_generate(
+    state: State,
+    tasks: int,
+    units: int,
+    seed: int,
+    as_of: date | None,
+    password: str | None,
+) -> None:
+    """Fill an empty database with a deterministic dataset of provincial size."""
+    import secrets
+    import time
+
+    from workflow.bench_data import DEFAULT_AS_OF, Shape, generate
+
+    shape = Shape(tasks=tasks, units=units, seed=seed, as_of=as_of or DEFAULT_AS_OF)
+    password = password or secrets.token_urlsafe(12)
+    engine = state.engine(require_schema=False)
+    migrate.upgrade(engine.database)
+    started = time.perf_counter()
+    with engine.context() as ctx:
+        made = generate(ctx, shape, password, lambda line: click.echo(line, err=True))
+    states = ", ".join(f"{n:,} {s}" for s, n in sorted(made.states.items()))
+    click.echo(
+        f"{made.units} units, {made.users} users, {made.plans} plans, {made.tasks:,} tasks "
+        f"({states}), {made.due_items:,} due items, {made.reports:,} reports, "
+        f"{made.events:,} history rows in {time.perf_counter() - started:.1f} s"
+    )
+    click.echo(
+        f"accounts: u01.head … u{units:02d}.head, bench.office, bench.leader, "
+        f"bench.admin; password {password}"
+    )
