@@ -1005,10 +1005,6 @@ def user_add(
     click.echo(f"user {username} ({role}) created")
 
 
-if __name__ == "__main__":
-    main()
-
-
 # --- benchmarks ----------------------------------------------------------------------------------
 
 
@@ -1058,3 +1054,7 @@ def bench_generate(
         f"accounts: u01.head … u{units:02d}.head, bench.office, bench.leader, "
         f"bench.admin; password {password}"
     )
+
+
+if __name__ == "__main__":
+    main()
