@@ -68,8 +68,13 @@ def run_cli(instance: Path, url: str, *args: str) -> str:
 
 
 def analyse(url: str) -> None:
-    """PostgreSQL: table statistics, as autovacuum soon has them after a bulk load."""
+    """After a bulk load: on PostgreSQL the table statistics autovacuum soon has; on SQLite the
+    write-ahead log folded into the database, as the next checkpoint soon does."""
     if sa.make_url(url).get_backend_name() != "postgresql":
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
         return
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
