@@ -59,13 +59,16 @@ from sqlalchemy.orm import Session
 
 from workflow import board, escalation, unit_view
 from workflow import calendars as cal
+from workflow import tasks as svc
 from workflow.clock import FixedClock
 from workflow.config import load_settings
 from workflow.context import Engine
+from workflow.db import create_engine
 from workflow.models import DueItem, Task, User
 from workflow.queries import DEADLINE_KINDS
 
 OFFICE = "bench.office"
+NOTE = "Đã triển khai, kết quả đính kèm (đo hiệu năng)."
 AS_OF = TODAY.isoformat()
 CLIENTS = 4
 
@@ -378,7 +381,7 @@ def post_report(browser: Browser, token: str, change: Change, outcomes: Outcomes
     form = {
         "csrf_token": token,
         "period": change.period,
-        "text": "Đã triển khai, kết quả đính kèm (đo hiệu năng).",
+        "text": NOTE,
         "progress": "50",
         "version": str(change.version),
     }
@@ -436,10 +439,20 @@ def change_figures(label: str, outcomes: Outcomes) -> dict:
     }
 
 
-def status_changes(port: int, db: sa.Engine, who: Subjects, count: int) -> dict[str, dict]:
-    """Sequential, then four clients, then races; and the check that nothing was lost."""
+def status_changes(
+    port: int, engine: Engine, db: sa.Engine, who: Subjects, count: int
+) -> tuple[dict[str, dict], Row]:
+    """Sequential, then four clients, then races, and the check that nothing was lost; then
+    the same change in the engine and as bare SQL, on other tasks of the unit."""
     heads = [who.head, *who.other_heads]
-    available = {head: reportable(db, head, count * 2 + 20) for head in heads}
+    needed = {head: count * 2 for head in heads} | {who.head: count * 4 + min(count, 10)}
+    available = {head: reportable(db, head, needed[head]) for head in heads}
+    for head, changes in available.items():
+        if len(changes) < needed[head]:
+            raise SystemExit(
+                f"--changes {count} needs {needed[head]} tasks {head} may report on; there are "
+                f"{len(changes)}: ask for fewer changes or more tasks"
+            )
     before = _report_events(db)
     sequential = run_clients(port, {who.head: available[who.head][:count]})
     together = run_clients(port, {h: available[h][count : count * 2] for h in heads})
@@ -454,7 +467,79 @@ def status_changes(port: int, db: sa.Engine, who: Subjects, count: int) -> dict[
         "2 clients, same task and version": change_figures("race", raced),
     }
     figures["check"] = lost
-    return figures
+    rest = available[who.head][count * 2 + min(count, 10) :]
+    row = Row(
+        "status change with a note (one client)",
+        Figures("http", [t for t in sequential.seconds if t >= 0]),
+        timed_changes(rest[:count], lambda c: engine_report(engine, who.head, c)),
+        timed_changes(rest[count : count * 2], bare_report(engine.settings.database_url, who)),
+    )
+    return figures, row
+
+
+def timed_changes(changes: list[Change], change: Callable[[Change], object]) -> Figures:
+    return Figures("changes", [stopwatch(lambda c=c: change(c)) for c in changes])
+
+
+def engine_report(engine: Engine, head: str, change: Change) -> None:
+    """The service the report form calls, in its own committed unit of work."""
+    with engine.context() as ctx:
+        user = ctx.session.scalar(sa.select(User).where(User.username == head))
+        task = svc.get_task(ctx, change.task_id, actor=user)
+        svc.submit_report(
+            ctx,
+            user,
+            task,
+            text=NOTE,
+            progress=50,
+            period_key=change.period,
+            expected_version=change.version,
+        )
+
+
+BARE_REPORT = (
+    "UPDATE tasks SET status = 'reported', progress = 50, version = version + 1, "
+    "updated_at = :now WHERE id = :task AND version = :version",
+    "INSERT INTO reports (task_id, text, progress, status, submitted_at, submitted_by_id, "
+    "review_note) VALUES (:task, :note, 50, 'submitted', :now, :user, '') RETURNING id",
+    "UPDATE due_items SET status = 'satisfied', satisfied_at = :now, satisfied_on = :today, "
+    "report_id = :report, updated_at = :now "
+    "WHERE task_id = :task AND kind = 'report' AND period_key = :period AND status = 'open'",
+    "INSERT INTO task_events (task_id, at, actor_id, action, from_status, to_status, note, "
+    "changes) VALUES (:task, :now, :user, 'report', 'in_progress', 'reported', :note, '{}')",
+)
+
+
+def bare_report(url: str, who: Subjects) -> Callable[[Change], None]:
+    """The same rows written by hand, on a connection with the application's durability
+    (SQLite: WAL, synchronous=FULL, BEGIN IMMEDIATE), one transaction per change."""
+    db = create_engine(url)
+    sqlite = db.dialect.name == "sqlite"
+    with db.connect() as c:
+        user = c.execute(
+            sa.text("SELECT id FROM users WHERE username = :u"), {"u": who.head}
+        ).scalar_one()
+    update, insert, satisfy, history = (sa.text(s) for s in BARE_REPORT)
+
+    def change(change: Change) -> None:
+        now = datetime.now(UTC)
+        params = {
+            "now": now.replace(tzinfo=None) if sqlite else now,
+            "today": TODAY,
+            "task": change.task_id,
+            "version": change.version,
+            "period": change.period.partition(":")[2],
+            "user": user,
+            "note": NOTE,
+        }
+        with db.connect().execution_options(sqlite_immediate=True) as c, c.begin():
+            if c.execute(update, params).rowcount != 1:
+                raise SystemExit(f"bare SQL: task {change.task_id} changed meanwhile")
+            params["report"] = c.execute(insert, params).scalar_one()
+            c.execute(satisfy, params)
+            c.execute(history, params)
+
+    return change
 
 
 def _report_events(db: sa.Engine) -> int:
@@ -675,7 +760,8 @@ def measure(args: argparse.Namespace) -> Results:
         with server(instance, url) as web:
             results.rows = reading_rows(web.port, engine, db, who, token, args.repeat)
             results.memory_mb["idle"] = web.rss_mb()
-            results.changes = status_changes(web.port, db, who, args.changes)
+            results.changes, change_row = status_changes(web.port, engine, db, who, args.changes)
+            results.rows.append(change_row)
             results.memory_mb["after the run"] = web.rss_mb()
             results.memory_mb["peak"] = web.peak_rss_mb()
         engine.close()

@@ -226,9 +226,7 @@ def report(task_id: int):
     task = svc.get_task(ctx(), task_id, actor=me())
     require(me(), Action.REPORT, task)
     form = ReportForm()
-    form.period.choices = _period_choices(
-        task_page(ctx().session, me(), task, ctx().today()).open_items
-    )
+    form.period.choices = _period_choices(svc.open_items(ctx(), task))
     if not form.validate():
         _unless_stale(task_id, form.version.data)
         return render_task(task_id, 400, report_form=form)
@@ -255,9 +253,7 @@ def extension(task_id: int):
     task = svc.get_task(ctx(), task_id, actor=me())
     require(me(), Action.REQUEST_EXTENSION, task)
     form = ExtensionForm()
-    form.period.choices = _period_choices(
-        task_page(ctx().session, me(), task, ctx().today()).open_items
-    )
+    form.period.choices = _period_choices(svc.open_items(ctx(), task))
     if not form.validate():
         _unless_stale(task_id, form.version.data)
         return render_task(task_id, 400, extension_form=form)

@@ -455,10 +455,12 @@ class DueItem(Timestamped, Base):
         _check_in("kind", DUE_KINDS, "kind"),
         _check_in("status", DUE_STATUSES, "status"),
         sa.Index("ix_due_items_status_due_date", "status", "due_date"),
+        # a task's open items in date order, without the planner walking every open item
+        sa.Index("ix_due_items_task_id_status_due_date", "task_id", "status", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id"), index=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
     period_key: Mapped[str] = mapped_column(sa.String(16))
     nominal_date: Mapped[date]

@@ -239,7 +239,8 @@ def record_trigger(
 # --- reports -----------------------------------------------------------------------------------
 
 
-def _open_items(ctx: Context, task: Task) -> list[DueItem]:
+def open_items(ctx: Context, task: Task) -> list[DueItem]:
+    """The task's open due items, the earliest first: what a report or an extension can name."""
     return list(
         ctx.session.scalars(
             sa.select(DueItem)
@@ -274,7 +275,7 @@ def _named_item(task: Task, items: list[DueItem], period: str) -> DueItem:
 
 def open_due_item(ctx: Context, task: Task, period_key: str | None) -> DueItem:
     """The open due item a request is for: the one named, or the earliest open one."""
-    items = _open_items(ctx, task)
+    items = open_items(ctx, task)
     if period_key is not None:
         return _named_item(task, items, period_key)
     if not items:
@@ -290,7 +291,7 @@ def report_target(ctx: Context, task: Task, period_key: str | None, progress: in
     Only a complete report (100 %) may satisfy the deadline itself: a progress report on a
     late task must not make it look done.
     """
-    items = _open_items(ctx, task)
+    items = open_items(ctx, task)
     if period_key is not None:
         item = _named_item(task, items, period_key)
         if item.kind == "deadline" and progress < 100:
