@@ -471,7 +471,7 @@ class DueItem(Timestamped, Base):
     satisfied_at: Mapped[datetime | None]
     satisfied_on: Mapped[date | None]
     cancelled_on: Mapped[date | None]
-    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reports.id"))
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reports.id"), index=True)
     sequence: Mapped[int] = mapped_column(default=0)
 
     task: Mapped[Task] = relationship(back_populates="due_items")
