@@ -8,8 +8,9 @@ in real life as of a day (of the tasks due before it, about 55 % closed, 10 % re
 progress and 15 % not started, that is in progress at 0 %). Each task that moved has the one
 history row of its last move.
 
-Rows are drawn from a seeded random generator, so one seed always gives the same data; what the
-engine decides is decided by the engine: timings are read by :func:`parse_timing`, due items
+Rows are drawn from a seeded random generator, so one seed and as-of day always give the same
+data (whatever the clock says; the instance's ``horizon_months`` sets how far ahead due items
+go, as it does for the engine); what the engine decides is decided by the engine: timings are read by :func:`parse_timing`, due items
 come from :func:`desired_due_items` and dates roll forward with the working calendar. The rows
 are written with bulk INSERTs in one transaction: nothing is left behind if it fails.
 """
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from workflow.context import Context
-from workflow.due import desired_due_items
+from workflow.due import Generation, desired_due_items
 from workflow.errors import InvalidInput
 from workflow.messages import N_
 from workflow.models import (
@@ -120,8 +121,11 @@ def generate(
 ) -> Generated:
     """Fill an empty database with the dataset; the caller's unit of work commits it."""
     shape.check()
-    if ctx.session.scalar(sa.select(sa.func.count()).select_from(Task)):
-        raise InvalidInput(N_("the database already holds tasks: generate into an empty one"))
+    held = sa.select(Task.id).union_all(sa.select(Unit.id)).limit(1)
+    if ctx.session.execute(held).first() is not None:
+        raise InvalidInput(
+            N_("the database already holds units or tasks: generate into an empty one")
+        )
     rng = random.Random(shape.seed)
     ids = _Ids(ctx)
     result = Generated()
@@ -491,7 +495,7 @@ def _due_items(
     as_of: date,
     rows: _Rows,
 ) -> None:
-    generation = ctx.generation()
+    generation = Generation(as_of, ctx.settings.horizon_months, ctx.rules, ctx.calendar)
     for (kind, period), nominal in sorted(desired_due_items(task, generation).items()):
         effective = ctx.calendar.effective_date(nominal)
         satisfied_on = None

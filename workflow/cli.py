@@ -1046,7 +1046,8 @@ def bench_generate(
         made = generate(ctx, shape, password, lambda line: click.echo(line, err=True))
     states = ", ".join(f"{n:,} {s}" for s, n in sorted(made.states.items()))
     click.echo(
-        f"{made.units} units, {made.users} users, {made.plans} plans, {made.tasks:,} tasks "
+        f"{made.units} units, {made.users} users, {made.plans} plan{'s' if made.plans > 1 else ''}, "
+        f"{made.tasks:,} tasks "
         f"({states}), {made.due_items:,} due items, {made.reports:,} reports, "
         f"{made.events:,} history rows in {time.perf_counter() - started:.1f} s"
     )
