@@ -131,6 +131,7 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("auth.password", "POST"):          (NO,      YES,      YES,      YES,     YES,     YES,  YES),
     ("pages.home", "GET"):              (NO,      YES,      YES,      YES,     YES,     YES,  YES),
     ("unit.home", "GET"):               (NO,      YES,      YES,      YES,     YES,     YES,  YES),
+    ("unit.group", "GET"):              (NO,      YES,      YES,      YES,     YES,     YES,  YES),
     # VIEW: a unit sees the tasks it is involved in; the Office and leadership their organisation
     ("tasks.show", "GET"):              (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
     ("board.home", "GET"):              (NO,      NO,       NO,       YES,     YES,     YES,  YES),
@@ -514,6 +515,7 @@ CALLS: dict[str, Call] = {
     ),
     "pages.home": Call("/"),
     "unit.home": Call("/unit"),
+    "unit.group": Call("/unit/overdue"),
     "tasks.show": Call(lambda t: f"/tasks/{t.task}", targeted=True),
     "board.home": Call("/board"),
     "board_csv": Call("/board.csv"),

@@ -101,27 +101,33 @@ def history_actions(engine, tid: int) -> list[str]:
 # --- My unit -------------------------------------------------------------------------------------
 
 
-def test_my_unit_groups_the_units_tasks_with_days_late_or_left(en, make_plan, engine, clock):
+def task_links(page: str) -> list[str]:
+    return re.findall(r'href="/tasks/\d+">([^<]+)<', page)
+
+
+def test_my_unit_counts_every_group_and_lists_the_urgent_ones(en, make_plan, engine, clock):
     make_vps_plan(make_plan, engine)
     sign_in(en, "vps.head")
     response = en.get("/unit")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert '<html lang="en">' in page and "My unit" in page
+    counts = dict(re.findall(r'href="/unit/(\w+)" class="badge[^"]*">[^<]*: (\d+)<', page))
+    assert counts == {
+        "overdue": "1",
+        "soon": "1",
+        "waiting": "1",
+        "ongoing": "2",
+        "done": "1",
+        "cooperating": "1",
+    }
     overdue, soon = section(page, "overdue"), section(page, "soon")
     assert "Việc đã quá hạn" in overdue and "31/12/2025" in overdue and "326" in overdue
     assert "Việc sắp đến hạn" in soon and "27/11/2026" in soon and ">5 " in soon
-    assert "Việc chờ hướng dẫn" in section(page, "waiting")
-    ongoing = section(page, "ongoing")
-    assert "Việc thường xuyên" in ongoing and "14/12/2026" in ongoing and "22" in ongoing
-    assert "Việc chưa rõ thời hạn" in ongoing and 'class="badge late review"' in ongoing
-    assert "Việc đã hủy" in section(page, "done")
-    cooperating = section(page, "cooperating")
-    assert "Việc phối hợp" in cooperating and "Phòng Quản lý Khoa học và Công nghệ" in cooperating
-    assert "<form" not in cooperating  # read-only
-    assert "Việc của đơn vị khác" not in page
-    links = dict(re.findall(r'href="/tasks/(\d+)">([^<]+)<', page))
-    assert len(links) == 7
+    for group, title in (("waiting", "Waiting for guidance (1)"), ("done", "Done (1)")):
+        assert title in section(page, group) and f'href="/unit/{group}"' in section(page, group)
+    assert task_links(page) == ["Việc đã quá hạn", "Việc sắp đến hạn"]  # the others: counted
+    assert "Show all" not in page  # every urgent task is on the page already
 
     clock.set(date(2026, 12, 1))
     page = en.get("/unit").get_data(as_text=True)
@@ -130,20 +136,78 @@ def test_my_unit_groups_the_units_tasks_with_days_late_or_left(en, make_plan, en
     assert "Việc sắp đến hạn" not in section(page, "soon")
 
 
+def test_each_group_has_a_page_of_its_own(en, make_plan, engine):
+    make_vps_plan(make_plan, engine)
+    sign_in(en, "vps.head")
+    expected = {
+        "overdue": ["Việc đã quá hạn"],
+        "soon": ["Việc sắp đến hạn"],
+        "waiting": ["Việc chờ hướng dẫn"],
+        "ongoing": ["Việc thường xuyên", "Việc chưa rõ thời hạn"],
+        "done": ["Việc đã hủy"],
+        "cooperating": ["Việc phối hợp"],
+    }
+    for group, names in expected.items():
+        response = en.get(f"/unit/{group}")
+        assert response.status_code == 200, group
+        page = response.get_data(as_text=True)
+        assert task_links(page) == names, group
+        assert "Việc của đơn vị khác" not in page
+        assert 'class="pager"' not in page  # one page
+    ongoing = section(en.get("/unit/ongoing").get_data(as_text=True), "ongoing")
+    assert "14/12/2026" in ongoing and 'class="badge late review"' in ongoing
+    cooperating = section(en.get("/unit/cooperating").get_data(as_text=True), "cooperating")
+    assert "Phòng Quản lý Khoa học và Công nghệ" in cooperating and "<form" not in cooperating
+    for unknown in ("/unit/nope", "/unit/OVERDUE", "/unit/overdue/2"):
+        assert en.get(unknown).status_code == 404, unknown
+
+
+def test_a_long_group_is_paged_and_the_home_page_links_to_it(app, en, make_plan, engine):
+    app.config["NHIEMVU_PER_PAGE"] = 10
+    rows = [
+        [str(i + 1), f"Việc trễ số {i + 1:02}", "Văn phòng Sở", "", "12/2025"] for i in range(25)
+    ]
+    rows[24][4] = "6/2026"  # the last one is the least late
+    make_plan(rows)
+    sign_in(en, "vps.head")
+    home = en.get("/unit").get_data(as_text=True)
+    assert "Overdue (25)" in home and 'href="/unit/overdue">Show all 25<' in home
+    first = task_links(section(home, "overdue"))
+    assert len(first) == 20 and first[0] == "Việc trễ số 01"
+
+    seen = []
+    for number in (1, 2, 3):
+        page = en.get(f"/unit/overdue?page={number}").get_data(as_text=True)
+        assert "Overdue (25)" in page and f"Page {number} of 3" in page
+        assert ('rel="prev"' in page) == (number > 1) and ('rel="next"' in page) == (number < 3)
+        if number < 3:
+            assert f'href="/unit/overdue?page={number + 1}"' in page
+        seen += task_links(page)
+    assert len(seen) == 25 == len(set(seen))
+    assert seen[:20] == first and seen[-1] == "Việc trễ số 25"  # same order as the home page
+    assert task_links(en.get("/unit/overdue?page=99").get_data(as_text=True)) == seen[20:]
+    for bad in ("0", "-1", "abc", ""):
+        assert task_links(en.get(f"/unit/overdue?page={bad}").get_data(as_text=True)) == seen[:10]
+
+
 def test_my_unit_for_the_office_for_someone_without_a_unit_and_signed_out(en, make_plan, engine):
     make_vps_plan(make_plan, engine)
     assert en.get("/unit").headers["Location"].startswith("/login")
     sign_in(en, "vps.office")  # the Office's own unit leads tasks too
     page = en.get("/unit").get_data(as_text=True)
     assert "Việc đã quá hạn" in section(page, "overdue")
+    assert (
+        en.application.test_client().get("/unit/overdue").headers["Location"].startswith("/login")
+    )
     other = en.application.test_client()
     other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in(other, "admin")
-    response = other.get("/unit")
-    assert response.status_code == 200 and "/tasks/" not in response.get_data(as_text=True)
+    for path in ("/unit", "/unit/overdue", "/unit/cooperating"):
+        response = other.get(path)
+        assert response.status_code == 200 and "/tasks/" not in response.get_data(as_text=True)
 
 
-def test_the_my_unit_page_runs_as_many_queries_for_3_tasks_as_for_30(en, make_plan, engine):
+def test_my_unit_pages_run_as_many_queries_for_3_tasks_as_for_30(en, make_plan, engine):
     timings = ["12/2025", "27/11/2026", "Thường xuyên", "Sau khi có hướng dẫn của Trung ương"]
 
     def rows(n: int) -> list[list[str]]:
@@ -163,6 +227,7 @@ def test_the_my_unit_page_runs_as_many_queries_for_3_tasks_as_for_30(en, make_pl
         sa.event.listen(engine.database.engine, "before_cursor_execute", count)
         try:
             assert en.get("/unit").status_code == 200
+            assert en.get("/unit/overdue").status_code == 200
         finally:
             sa.event.remove(engine.database.engine, "before_cursor_execute", count)
         return len(statements)

@@ -58,15 +58,18 @@ def paginate(
     per_page: int = PER_PAGE,
     *,
     scalars: bool = False,
+    total: int | None = None,
 ) -> Page[Any]:
     """Page ``page`` of ``query`` (which must be ordered), clamped to the pages there are.
 
-    ``scalars`` returns the first column of each row (ORM entities) rather than rows.
+    ``scalars`` returns the first column of each row (ORM entities) rather than rows; ``total``
+    is the number of rows of ``query`` when the caller has already counted them (no COUNT then).
     """
     if per_page < 1:
         raise ValueError(f"per_page must be at least 1, not {per_page}")
-    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    total = session.scalar(counted) or 0
+    if total is None:
+        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        total = session.scalar(counted) or 0
     page = min(max(1, page), max(1, -(-total // per_page)))
     if total == 0:
         return Page([], page, per_page, 0)
