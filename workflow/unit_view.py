@@ -84,19 +84,14 @@ class UnitOverview:
         return sum(self.counts[g] for g in LED_GROUPS)
 
 
-def _open_due() -> sa.Case:
-    """A due item's date if it is open, else NULL: the earliest open one is the minimum.
-
-    A conditional minimum over all of a task's items rather than ``WHERE status = 'open'``:
-    SQLite, having no statistics, would otherwise walk every open item of the database along
-    ix_due_items_status_due_date to find the few of one task."""
-    return sa.case((DueItem.status == "open", DueItem.due_date))
-
-
 def next_open_due(task_id: sa.ColumnElement[int]) -> sa.ScalarSelect:
     """The due date of the task's earliest open due item (NULL if none), correlated on
     ``task_id``."""
-    return sa.select(sa.func.min(_open_due())).where(DueItem.task_id == task_id).scalar_subquery()
+    return (
+        sa.select(sa.func.min(DueItem.due_date))
+        .where(DueItem.task_id == task_id, DueItem.status == "open")
+        .scalar_subquery()
+    )
 
 
 def group_case(
@@ -112,7 +107,7 @@ def group_case(
     late), soon up to SOON_DAYS ahead, ongoing after that or with nothing open. The date is
     read once per task, and only for tasks that need it.
     """
-    next_due = sa.func.min(_open_due())
+    next_due = sa.func.min(DueItem.due_date)
     by_date = (
         sa.select(
             sa.case(
@@ -121,7 +116,7 @@ def group_case(
                 else_=Group.ONGOING.value,
             )
         )
-        .where(DueItem.task_id == task_id)
+        .where(DueItem.task_id == task_id, DueItem.status == "open")
         .scalar_subquery()
     )
     return sa.case(
@@ -184,23 +179,22 @@ def _group_query(unit_id: int, group: Group, today: date) -> sa.Select:
 
 
 def _next_open_items(session: Session, task_ids: Sequence[int]) -> dict[int, DueItem]:
-    """The earliest open due item of each task, in one query. Open items are ranked first and
-    the status tested outside the window, for the reason :func:`next_open_due` gives."""
+    """The earliest open due item of each task, in one query (a page's tasks, along
+    ix_due_items_task_id_status_due_date)."""
     if not task_ids:
         return {}
     rank = (
         sa.func.row_number()
-        .over(
-            partition_by=DueItem.task_id,
-            order_by=(DueItem.status != "open", DueItem.due_date, DueItem.id),
-        )
+        .over(partition_by=DueItem.task_id, order_by=(DueItem.due_date, DueItem.id))
         .label("rank")
     )
-    ranked = sa.select(DueItem.id, rank).where(DueItem.task_id.in_(task_ids)).subquery()
+    ranked = (
+        sa.select(DueItem.id, rank)
+        .where(DueItem.task_id.in_(task_ids), DueItem.status == "open")
+        .subquery()
+    )
     items = session.scalars(
-        sa.select(DueItem)
-        .join(ranked, ranked.c.id == DueItem.id)
-        .where(ranked.c.rank == 1, DueItem.status == "open")
+        sa.select(DueItem).join(ranked, ranked.c.id == DueItem.id).where(ranked.c.rank == 1)
     )
     return {item.task_id: item for item in items}
 
