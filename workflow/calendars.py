@@ -34,7 +34,6 @@ from icalendar import Alarm, Calendar, Event, vDuration
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflow import data_version
 from workflow.board import (
     in_scope,
     led_by,
@@ -293,38 +292,6 @@ def feed_version(session: Session, feed: Feed, window: Window, base_url: str) ->
     ).one()
     found = [_aware(s) for s in stamps if s is not None]
     return Version(int(count), max(found) if found else None, window, base_url)
-
-
-class FeedVersions:
-    """Each subscription's :class:`Version` as of a :mod:`workflow.data_version` number, so a
-    calendar asking "changed?" costs two key lookups while nothing changed anywhere, and the one
-    query of :func:`feed_version` once per change. The number is read before the feed, so a
-    change committed in between makes the next request compute again: never stale. Safe across
-    the web server's threads; the least recently asked go first past ``max_entries``."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
-        self._versions: OrderedDict[tuple, tuple[int, Version]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, token: str, feed: Feed, window: Window, base_url: str):
-        number = data_version.current(session)
-        key = (token_hash(token), window.start, window.end, base_url)
-        with self._lock:
-            found = self._versions.get(key)
-            if found is not None and found[0] == number:
-                self._versions.move_to_end(key)
-                return found[1]
-        version = feed_version(session, feed, window, base_url)
-        with self._lock:
-            self._versions[key] = (number, version)
-            self._versions.move_to_end(key)
-            while len(self._versions) > self.max_entries:
-                self._versions.popitem(last=False)
-        return version
-
-
-FEED_VERSIONS = FeedVersions()
 
 
 def _aware(value: datetime | str) -> datetime:

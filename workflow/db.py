@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import data_version
 from workflow.errors import Conflict
 from workflow.messages import N_
 
@@ -69,8 +68,6 @@ class Database:
         writer = self.engine.execution_options(sqlite_immediate=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(writer, expire_on_commit=False)
-        for sessions in (self._read_sessions, self._write_sessions):
-            data_version.track(sessions)
 
     @contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[Session]:

@@ -774,13 +774,3 @@ class JobRun(Base):
     runs: Mapped[int] = mapped_column(default=0)
     holder: Mapped[str] = mapped_column(sa.String(255), default="")
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
-
-
-class DataVersion(Base):
-    """One row: a number every committed change people can see raises (see
-    :mod:`workflow.data_version`)."""
-
-    __tablename__ = "data_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
