@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selecti
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from workflow import board_cache
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
@@ -371,6 +372,10 @@ class Counts:
         return self.completed_on_time / due if due else None
 
 
+def _ids(unit_ids: Sequence[int] | None) -> tuple[int, ...] | None:
+    return None if unit_ids is None else tuple(sorted(unit_ids))
+
+
 def _by_class(as_of: date) -> list:
     """What each (key, class) group of due items adds up: how many, and for the overdue ones
     the oldest effective date and the days late. Grouping by the class evaluates the rule
@@ -435,6 +440,22 @@ def per_unit(
 ) -> list[Counts]:
     """The four classes per lead unit as of ``as_of`` (an item with two leads counts for both),
     with each unit's overdue count, oldest overdue date and total days late."""
+    key = ("per_unit", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
+    return list(
+        board_cache.cached(
+            session, key, lambda: _per_unit(session, as_of, unit_ids, plan_id, unit_id, kinds)
+        )
+    )
+
+
+def _per_unit(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    plan_id: int | None,
+    unit_id: int | None,
+    kinds: Sequence[str],
+) -> list[Counts]:
     grouped = (
         sa.select(TaskUnit.unit_id.label("board_key"), *_by_class(as_of))
         .select_from(DueItem)
@@ -465,6 +486,22 @@ def per_plan(
     kinds: Sequence[str] = DEADLINE_KINDS,
 ) -> list[Counts]:
     """The four classes per plan as of ``as_of`` (each due item counted once)."""
+    key = ("per_plan", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
+    return list(
+        board_cache.cached(
+            session, key, lambda: _per_plan(session, as_of, unit_ids, plan_id, unit_id, kinds)
+        )
+    )
+
+
+def _per_plan(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    plan_id: int | None,
+    unit_id: int | None,
+    kinds: Sequence[str],
+) -> list[Counts]:
     grouped = (
         sa.select(Task.plan_id.label("board_key"), *_by_class(as_of))
         .select_from(DueItem)
@@ -507,6 +544,16 @@ def states_per_plan(
     Follows the board's plan and lead-unit filters; a task's state is today's, so the board's
     date and kind of due item do not apply.
     """
+    key = ("states_per_plan", _ids(unit_ids), plan_id, unit_id)
+    shared = board_cache.cached(
+        session, key, lambda: _states_per_plan(session, unit_ids, plan_id, unit_id)
+    )
+    return [PlanStates(row.key, row.name, row.code, dict(row.states)) for row in shared]
+
+
+def _states_per_plan(
+    session: Session, unit_ids: Sequence[int] | None, plan_id: int | None, unit_id: int | None
+) -> list[PlanStates]:
     query = (
         sa.select(Plan.id, Plan.number, Plan.code, Task.status, sa.func.count(Task.id))
         .select_from(Task)
