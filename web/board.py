@@ -17,6 +17,7 @@ from datetime import date
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 
 from web.auth import me
 from web.forms import not_a_day, parse_day
@@ -101,6 +102,12 @@ def _class_labels() -> dict[DueClass, str]:
     }
 
 
+def _resolved(labels: dict) -> dict[str, Markup]:
+    """Lazy labels translated once for this request (the states chart reads each many times);
+    as markup, the way a lazy label renders."""
+    return {key: Markup(str(label)) for key, label in labels.items()}
+
+
 @bp.route("")
 @login_required
 def home():
@@ -121,7 +128,7 @@ def home():
         units=units,
         plans=plans,
         states=states,
-        state_labels=STATE_LABELS,
+        state_labels=_resolved(STATE_LABELS),
         plan_choices=board.plans_in_scope(session, scope),
         labels=_class_labels(),
         classes=list(DueClass),
