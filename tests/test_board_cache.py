@@ -193,3 +193,51 @@ def test_without_a_stamp_row_nothing_is_cached_until_the_next_write(counted):
         connection.execute(sa.update(Unit).values(name=Unit.name + " (mới)"))
     assert _stamp(counted) is not None
     assert all(row.name.endswith(" (mới)") for row in _board(counted)[0])
+
+
+# --- the page: its counts' HTML is kept under the same stamp -------------------------------------
+
+
+def _page(client, query: str = "as_of=2026-11-22") -> str:
+    response = client.get(f"/board?{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _counts_part(html: str) -> str:
+    return html.split('<form method="get"', 1)[1].split('id="explanations"', 1)[0]
+
+
+def test_the_page_shows_a_change_made_elsewhere_at_once(counted, app, client):
+    from tests.conftest import sign_in
+    from tests.test_web_office_board import board_table
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, "vps.office")
+    first = board_table(_page(client), "plans-table", "plan")
+    assert _page(client) == _page(client)
+    assert sum(row["overdue"] for row in first.values()) > 0
+    with counted.database.engine.begin() as connection:
+        connection.execute(sa.update(DueItem).values(due_date=date(2030, 1, 31)))
+    after = board_table(_page(client), "plans-table", "plan")
+    assert sum(row["overdue"] for row in after.values()) == 0
+    with counted.database.engine.begin() as connection:
+        connection.execute(sa.update(Plan).values(code=Plan.code + "-x"))
+    assert "other-plan-x" in _page(client)
+
+
+def test_the_page_is_the_same_with_and_without_the_cache_in_each_language(counted, app, client):
+    from tests.conftest import sign_in
+
+    sign_in(client, "vps.office")
+    shown = {}
+    for language in ("en", "vi"):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        for query in ("as_of=2026-11-22", "as_of=2026-06-01&kind=all", "kind=reports"):
+            board_cache.enabled = False
+            fresh = _counts_part(_page(client, query))
+            board_cache.enabled = True
+            assert _counts_part(_page(client, query)) == _counts_part(_page(client, query)) == fresh
+            shown[language, query] = fresh
+    assert "Overdue" in shown["en", "kind=reports"]
+    assert "Overdue" not in shown["vi", "kind=reports"]

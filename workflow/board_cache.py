@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from workflow.models import BoardStamp
 
 T = TypeVar("T")
-MAX_ENTRIES = 256
+MAX_ENTRIES = 128
 TABLES = ("due_items", "tasks", "task_units", "plans", "units")
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
