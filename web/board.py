@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 
 from web.auth import me
 from web.forms import not_a_day, parse_day
@@ -24,7 +26,7 @@ from web.paging import page_arg, per_page
 from web.rules import RECIPIENT_LABELS
 from web.tasks import STATE_LABELS
 from web.work import ctx
-from workflow import board
+from workflow import board, board_cache
 from workflow.classify import DueClass
 from workflow.directions import explanations_for_board
 from workflow.queries import overdue_page
@@ -78,9 +80,10 @@ def _filters() -> tuple[Filters, list[str]]:
     return Filters(as_of, ids["plan"], ids["unit"], kind), problems
 
 
-def _counts(filters: Filters) -> tuple[list[board.Counts], list[board.Counts]]:
+def _counts(
+    filters: Filters, scope: list[int] | None
+) -> tuple[list[board.Counts], list[board.Counts]]:
     session = ctx().session
-    scope = board.organisation_unit_ids(session, me())
     options = {
         "plan_id": filters.plan_id,
         "unit_id": filters.unit_id,
@@ -101,6 +104,46 @@ def _class_labels() -> dict[DueClass, str]:
     }
 
 
+def _resolved(labels: dict) -> dict[str, Markup]:
+    """Lazy labels translated once for this request (the states chart reads each many times);
+    as markup, the way a lazy label renders."""
+    return {key: Markup(str(label)) for key, label in labels.items()}
+
+
+def _counts_html(filters: Filters, scope: list[int] | None) -> Markup:
+    """The tables and charts of the counts (board/_counts.html). Rendering them costs more than
+    reading the cached counts, so the HTML is kept too, under the same board stamp
+    (:mod:`workflow.board_cache`) and everything else it depends on: the filters, the
+    organisation, the language and where the app is mounted."""
+    session = ctx().session
+
+    def render() -> Markup:
+        units, plans = _counts(filters, scope)
+        states = board.states_per_plan(
+            session, scope, plan_id=filters.plan_id, unit_id=filters.unit_id
+        )
+        html = render_template(
+            "board/_counts.html",
+            filters=filters,
+            units=units,
+            plans=plans,
+            states=states,
+            state_labels=_resolved(STATE_LABELS),
+            labels=_class_labels(),
+            classes=list(DueClass),
+        )
+        return Markup(html)
+
+    key = (
+        "board/_counts.html",
+        str(get_locale()),
+        request.script_root,
+        filters,
+        None if scope is None else tuple(scope),
+    )
+    return board_cache.cached(session, key, render)
+
+
 @bp.route("")
 @login_required
 def home():
@@ -108,23 +151,12 @@ def home():
     filters, problems = _filters()
     session = ctx().session
     scope = board.organisation_unit_ids(session, me())
-    units, plans = ([], []) if problems else _counts(filters)
-    states = (
-        []
-        if problems
-        else board.states_per_plan(session, scope, plan_id=filters.plan_id, unit_id=filters.unit_id)
-    )
     return render_template(
         "board/home.html",
         filters=filters,
         problems=problems,
-        units=units,
-        plans=plans,
-        states=states,
-        state_labels=STATE_LABELS,
+        counts=None if problems else _counts_html(filters, scope),
         plan_choices=board.plans_in_scope(session, scope),
-        labels=_class_labels(),
-        classes=list(DueClass),
         explanations=explanations_for_board(session, scope, ctx().now()),
         today=ctx().today(),
     ), (400 if problems else 200)
@@ -171,7 +203,7 @@ def export():
     filters, problems = _filters()
     if problems:
         return Response("\n".join(problems), status=400, mimetype="text/plain")
-    units, plans = _counts(filters)
+    units, plans = _counts(filters, board.organisation_unit_ids(ctx().session, me()))
     labels = _class_labels()
     out = io.StringIO()
     out.write("\ufeff")

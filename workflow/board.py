@@ -10,7 +10,7 @@ names no issuer — the same rule as :func:`workflow.permissions.can`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selecti
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from workflow import board_cache
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
@@ -86,24 +87,28 @@ def units_of_organisation(session: Session, unit_id: int) -> list[int]:
 
 
 def in_scope(unit_ids: Sequence[int] | None) -> ColumnElement[bool]:
-    """Tasks (with their Plan joined) of the organisation whose units are ``unit_ids``."""
+    """Tasks (with their Plan joined) of the organisation whose units are ``unit_ids``.
+
+    A task without a plan issuer belongs to the organisation of its first lead unit (lowest
+    position), and to every organisation when it has none. Written as a set the database
+    builds once (the tasks whose first lead is another organisation's), not as a subquery run
+    again for every row.
+    """
     if unit_ids is None:
         return sa.true()
-    link = aliased(TaskUnit)
-    first_lead = (
-        sa.select(link.unit_id)
-        .where(link.task_id == Task.id, link.role == "lead")
-        .order_by(link.position)
-        .limit(1)
-        .correlate(Task)
-        .scalar_subquery()
+    lead, earlier = aliased(TaskUnit), aliased(TaskUnit)
+    first_lead_elsewhere = sa.select(lead.task_id).where(
+        lead.role == "lead",
+        lead.unit_id.not_in(unit_ids),
+        ~sa.exists().where(
+            earlier.task_id == lead.task_id,
+            earlier.role == "lead",
+            earlier.position < lead.position,
+        ),
     )
     return sa.or_(
         Plan.issuer_unit_id.in_(unit_ids),
-        sa.and_(
-            Plan.issuer_unit_id.is_(None),
-            sa.or_(first_lead.in_(unit_ids), first_lead.is_(None)),
-        ),
+        sa.and_(Plan.issuer_unit_id.is_(None), Task.id.not_in(first_lead_elsewhere)),
     )
 
 
@@ -367,28 +372,45 @@ class Counts:
         return self.completed_on_time / due if due else None
 
 
-def _class_columns(as_of: date) -> list:
-    klass = due_class(as_of)
-    counted = [
-        sa.func.coalesce(sa.func.sum(sa.case((klass == c.value, 1), else_=0)), 0) for c in DueClass
-    ]
+def _ids(unit_ids: Sequence[int] | None) -> tuple[int, ...] | None:
+    return None if unit_ids is None else tuple(sorted(unit_ids))
+
+
+def _by_class(as_of: date) -> list:
+    """What each (key, class) group of due items adds up: how many, and for the overdue ones
+    the oldest effective date and the days late. Grouping by the class evaluates the rule
+    once per item rather than once per class."""
     late = is_overdue(as_of)
     return [
-        *counted,
-        sa.func.min(sa.case((late, DueItem.due_date))),
-        sa.func.coalesce(
-            sa.func.sum(
-                sa.case((late, days_between(sa.literal(as_of, sa.Date), DueItem.due_date)))
-            ),
-            0,
-        ),
+        due_class(as_of).label("board_class"),
+        sa.func.count().label("items"),
+        sa.func.min(sa.case((late, DueItem.due_date))).label("oldest"),
+        sa.func.sum(
+            sa.case((late, days_between(sa.literal(as_of, sa.Date), DueItem.due_date)))
+        ).label("days"),
     ]
 
 
-def _counts(row: Sequence) -> Counts:
-    key, name, code, *classes, oldest, days = row
-    by_class = dict(zip((c.value for c in DueClass), (int(n) for n in classes), strict=True))
-    return Counts(key, name, code, **by_class, oldest_overdue=oldest, days_late=int(days or 0))
+def _folded(rows: Iterable[Sequence]) -> list[Counts]:
+    """Rows of (key, name, code, class, items, oldest, days), a key's rows together, as one
+    :class:`Counts` per key in the order of the rows."""
+    folded: dict[int, dict] = {}
+    for key, name, code, klass, items, oldest, days in rows:
+        row = folded.get(key)
+        if row is None:
+            row = folded[key] = {
+                "key": key,
+                "name": name,
+                "code": code,
+                **dict.fromkeys((c.value for c in DueClass), 0),
+                "oldest_overdue": None,
+                "days_late": 0,
+            }
+        row[klass] = int(items)
+        if oldest is not None and (row["oldest_overdue"] is None or oldest < row["oldest_overdue"]):
+            row["oldest_overdue"] = oldest
+        row["days_late"] += int(days or 0)
+    return [Counts(**row) for row in folded.values()]
 
 
 def _filtered(
@@ -418,20 +440,40 @@ def per_unit(
 ) -> list[Counts]:
     """The four classes per lead unit as of ``as_of`` (an item with two leads counts for both),
     with each unit's overdue count, oldest overdue date and total days late."""
-    query = (
-        sa.select(Unit.id, Unit.name, Unit.code, *_class_columns(as_of))
+    key = ("per_unit", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
+    return list(
+        board_cache.cached(
+            session, key, lambda: _per_unit(session, as_of, unit_ids, plan_id, unit_id, kinds)
+        )
+    )
+
+
+def _per_unit(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    plan_id: int | None,
+    unit_id: int | None,
+    kinds: Sequence[str],
+) -> list[Counts]:
+    grouped = (
+        sa.select(TaskUnit.unit_id.label("board_key"), *_by_class(as_of))
         .select_from(DueItem)
         .join(Task, DueItem.task_id == Task.id)
         .join(Plan, Task.plan_id == Plan.id)
         .join(TaskUnit, sa.and_(TaskUnit.task_id == Task.id, TaskUnit.role == "lead"))
-        .join(Unit, TaskUnit.unit_id == Unit.id)
-        .group_by(Unit.id, Unit.name, Unit.code)
+        .group_by(sa.literal_column("board_class"), sa.literal_column("board_key"))
+    )
+    grouped = _filtered(grouped, as_of, unit_ids, plan_id, None, kinds)
+    if unit_id is not None:
+        grouped = grouped.where(TaskUnit.unit_id == unit_id)
+    grouped = grouped.subquery()
+    query = (
+        sa.select(Unit.id, Unit.name, Unit.code, *list(grouped.c)[1:])
+        .join(grouped, grouped.c.board_key == Unit.id)
         .order_by(Unit.name, Unit.id)
     )
-    query = _filtered(query, as_of, unit_ids, plan_id, None, kinds)
-    if unit_id is not None:
-        query = query.where(Unit.id == unit_id)
-    return [_counts(row) for row in session.execute(query)]
+    return _folded(session.execute(query))
 
 
 def per_plan(
@@ -444,16 +486,36 @@ def per_plan(
     kinds: Sequence[str] = DEADLINE_KINDS,
 ) -> list[Counts]:
     """The four classes per plan as of ``as_of`` (each due item counted once)."""
-    query = (
-        sa.select(Plan.id, Plan.number, Plan.code, *_class_columns(as_of))
+    key = ("per_plan", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
+    return list(
+        board_cache.cached(
+            session, key, lambda: _per_plan(session, as_of, unit_ids, plan_id, unit_id, kinds)
+        )
+    )
+
+
+def _per_plan(
+    session: Session,
+    as_of: date,
+    unit_ids: Sequence[int] | None,
+    plan_id: int | None,
+    unit_id: int | None,
+    kinds: Sequence[str],
+) -> list[Counts]:
+    grouped = (
+        sa.select(Task.plan_id.label("board_key"), *_by_class(as_of))
         .select_from(DueItem)
         .join(Task, DueItem.task_id == Task.id)
         .join(Plan, Task.plan_id == Plan.id)
-        .group_by(Plan.id, Plan.number, Plan.code)
+        .group_by(sa.literal_column("board_class"), sa.literal_column("board_key"))
+    )
+    grouped = _filtered(grouped, as_of, unit_ids, plan_id, unit_id, kinds).subquery()
+    query = (
+        sa.select(Plan.id, Plan.number, Plan.code, *list(grouped.c)[1:])
+        .join(grouped, grouped.c.board_key == Plan.id)
         .order_by(Plan.id)
     )
-    query = _filtered(query, as_of, unit_ids, plan_id, unit_id, kinds)
-    return [_counts(row) for row in session.execute(query)]
+    return _folded(session.execute(query))
 
 
 @dataclass(frozen=True)
@@ -482,6 +544,16 @@ def states_per_plan(
     Follows the board's plan and lead-unit filters; a task's state is today's, so the board's
     date and kind of due item do not apply.
     """
+    key = ("states_per_plan", _ids(unit_ids), plan_id, unit_id)
+    shared = board_cache.cached(
+        session, key, lambda: _states_per_plan(session, unit_ids, plan_id, unit_id)
+    )
+    return [PlanStates(row.key, row.name, row.code, dict(row.states)) for row in shared]
+
+
+def _states_per_plan(
+    session: Session, unit_ids: Sequence[int] | None, plan_id: int | None, unit_id: int | None
+) -> list[PlanStates]:
     query = (
         sa.select(Plan.id, Plan.number, Plan.code, Task.status, sa.func.count(Task.id))
         .select_from(Task)

@@ -268,10 +268,11 @@ class Task(Timestamped, Base):
         _check_in("status", TASK_STATUSES, "status"),
         _check_in("timing_kind", TIMING_KINDS, "timing_kind"),
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        sa.Index("ix_tasks_plan_id_status", "plan_id", "status"),  # the board's states per plan
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id"))
     section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sections.id"))
     ref: Mapped[str] = mapped_column(sa.String(32))
     number: Mapped[str] = mapped_column(sa.String(16), default="")
@@ -455,8 +456,18 @@ class DueItem(Timestamped, Base):
         _check_in("kind", DUE_KINDS, "kind"),
         _check_in("status", DUE_STATUSES, "status"),
         sa.Index("ix_due_items_status_due_date", "status", "due_date"),
-        # a task's open items in date order, without the planner walking every open item
-        sa.Index("ix_due_items_task_id_status_due_date", "task_id", "status", "due_date"),
+        # A task's items, open ones in date order, and everything the overdue board reads of an
+        # item (so its counts never visit the table); the planner no longer walks every open item
+        # of the database to find one task's.
+        sa.Index(
+            "ix_due_items_by_task",
+            "task_id",
+            "status",
+            "due_date",
+            "kind",
+            "satisfied_on",
+            "cancelled_on",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -774,3 +785,14 @@ class JobRun(Base):
     runs: Mapped[int] = mapped_column(default=0)
     holder: Mapped[str] = mapped_column(sa.String(255), default="")
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class BoardStamp(Base):
+    """One row whose ``stamp`` changes, by database triggers, in every transaction that writes
+    what the overdue board counts (due items, tasks, their units, plans, units): what
+    :mod:`workflow.board_cache` keys its counts by. See migration 0007 for the triggers."""
+
+    __tablename__ = "board_stamps"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(sa.String(36))
