@@ -17,6 +17,7 @@ from tests import test_calendars
 from tests.conftest import post_form, sign_in, task_by_ref, user
 from workflow import administration
 from workflow import tasks as svc
+from workflow.context import Engine
 from workflow.models import CalendarSubscription, DueItem, Task, Unit
 
 plan = test_calendars.plan  # the fixture: a plan of four units' tasks, read on 22/11/2026
@@ -236,3 +237,67 @@ def test_public_url_sets_the_links_of_a_feed(app, plan, head):
     for event in events(feed).values():
         assert event.url.value.startswith("https://nhiemvu.laichau.gov.vn/tasks/")
         assert event.uid.value.endswith("@nhiemvu.laichau.gov.vn")
+
+
+def test_a_change_made_through_another_engine_reaches_a_feed_at_once(app, plan, head):
+    """The 304 is kept per process under the stamp (stamp_cache); a change committed through
+    other connections, as another process makes it, changes the stamp by trigger."""
+    url, _token = subscribe(head, f"unit:{unit_id(plan, 'QLKHCN')}")
+    client = app.test_client()
+    etag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+    elsewhere = Engine(plan.settings, plan.clock)
+    try:
+        with elsewhere.context() as ctx:
+            task = task_by_ref(ctx, "test-plan", "1")
+            svc.change_timing(ctx, user(ctx, "vps.office"), task, "20/01/2027")
+    finally:
+        elsewhere.close()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert b"20270120" in changed.data
+    assert client.get(url, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
+
+
+def test_a_304_reads_no_due_item_while_nothing_changed(app, plan, head):
+    url, _token = subscribe(head, f"unit:{unit_id(plan, 'QLKHCN')}")
+    client = app.test_client()
+    etag = client.get(url).headers["ETag"]
+    client.get(url, headers={"If-None-Match": etag})
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(plan.database.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    finally:
+        sa.event.remove(plan.database.engine, "before_cursor_execute", seen)
+    assert any("board_stamps" in s for s in statements)
+    assert not any("due_items" in s for s in statements), statements
+
+
+def test_a_reader_moved_to_another_unit_gets_the_feed_they_may_now_read(app, plan):
+    """The Office's person feed follows their organisation; moved into a unit of their own,
+    the same address shows only what that unit may see — no stale 304."""
+    office = app.test_client()
+    sign_in(office, "vps.office")
+    with plan.context(write=False) as ctx:
+        me_id = user(ctx, "vps.office").id
+    url, _token = subscribe(office, f"person:{me_id}")
+    client = app.test_client()
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    before = set(events(first))
+    with plan.context() as ctx:
+        moved = user(ctx, "vps.office")
+        moved.role = "unit_head"
+        moved.unit_id = unit_id(plan, "QLKHCN")
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert set(events(after)) == items(plan, led_by(plan, "QLKHCN")) | items(
+        plan, Task.unit_links.any(unit_id=unit_id(plan, "QLKHCN"))
+    )
+    assert set(events(after)) < before

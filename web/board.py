@@ -26,7 +26,7 @@ from web.paging import page_arg, per_page
 from web.rules import RECIPIENT_LABELS
 from web.tasks import STATE_LABELS
 from web.work import ctx
-from workflow import board, board_cache
+from workflow import board, stamp_cache
 from workflow.classify import DueClass
 from workflow.directions import explanations_for_board
 from workflow.queries import overdue_page
@@ -113,7 +113,7 @@ def _resolved(labels: dict) -> dict[str, Markup]:
 def _counts_html(filters: Filters, scope: list[int] | None) -> Markup:
     """The tables and charts of the counts (board/_counts.html). Rendering them costs more than
     reading the cached counts, so the HTML is kept too, under the same board stamp
-    (:mod:`workflow.board_cache`) and everything else it depends on: the filters, the
+    (:mod:`workflow.stamp_cache`) and everything else it depends on: the filters, the
     organisation, the language and where the app is mounted."""
     session = ctx().session
 
@@ -141,7 +141,7 @@ def _counts_html(filters: Filters, scope: list[int] | None) -> Markup:
         filters,
         None if scope is None else tuple(scope),
     )
-    return board_cache.cached(session, key, render)
+    return stamp_cache.cached(session, key, render)
 
 
 @bp.route("")

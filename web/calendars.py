@@ -125,7 +125,7 @@ def feed(token: str):
     if found is None:
         abort(404)
     window = cal.Window.configured(ctx().settings, ctx().today())
-    version = cal.feed_version(session, found, window, _base_url())
+    version = cal.current_version(session, found, window, _base_url())
     if not is_resource_modified(
         request.environ, etag=version.etag, last_modified=version.last_modified
     ):

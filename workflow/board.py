@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selecti
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from workflow import board_cache
+from workflow import stamp_cache
 from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
@@ -442,7 +442,7 @@ def per_unit(
     with each unit's overdue count, oldest overdue date and total days late."""
     key = ("per_unit", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
     return list(
-        board_cache.cached(
+        stamp_cache.cached(
             session, key, lambda: _per_unit(session, as_of, unit_ids, plan_id, unit_id, kinds)
         )
     )
@@ -488,7 +488,7 @@ def per_plan(
     """The four classes per plan as of ``as_of`` (each due item counted once)."""
     key = ("per_plan", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
     return list(
-        board_cache.cached(
+        stamp_cache.cached(
             session, key, lambda: _per_plan(session, as_of, unit_ids, plan_id, unit_id, kinds)
         )
     )
@@ -545,7 +545,7 @@ def states_per_plan(
     date and kind of due item do not apply.
     """
     key = ("states_per_plan", _ids(unit_ids), plan_id, unit_id)
-    shared = board_cache.cached(
+    shared = stamp_cache.cached(
         session, key, lambda: _states_per_plan(session, unit_ids, plan_id, unit_id)
     )
     return [PlanStates(row.key, row.name, row.code, dict(row.states)) for row in shared]

@@ -20,6 +20,7 @@ exist before then. Building a feed takes a fixed number of SQL statements.
 from __future__ import annotations
 
 import calendar as _calendar
+import dataclasses
 import hashlib
 import secrets
 import threading
@@ -34,6 +35,7 @@ from icalendar import Alarm, Calendar, Event, vDuration
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
+from workflow import stamp_cache
 from workflow.board import (
     in_scope,
     led_by,
@@ -91,6 +93,7 @@ class Feed:
     name: str
     description: str
     condition: ColumnElement[bool]
+    reader: tuple[object, ...] = ()  # whose eyes: what the condition was built from
 
 
 def _refuse(user: User, what: str, name: object) -> PermissionDenied:
@@ -103,9 +106,13 @@ def _refuse(user: User, what: str, name: object) -> PermissionDenied:
 
 
 def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
-    """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not.
+    """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not."""
+    feed = _feed_for(session, user, scope, scope_id)
+    return dataclasses.replace(feed, reader=(user.id, user.role, user.unit_id))
 
-    unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
+
+def _feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
+    """Who may read which feed. unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
     only; organisation (a top-level unit): the Office and leadership of it; plan: whoever may
     see at least one of its tasks. An administrator may read every feed.
     """
@@ -292,6 +299,14 @@ def feed_version(session: Session, feed: Feed, window: Window, base_url: str) ->
     ).one()
     found = [_aware(s) for s in stamps if s is not None]
     return Version(int(count), max(found) if found else None, window, base_url)
+
+
+def current_version(session: Session, feed: Feed, window: Window, base_url: str) -> Version:
+    """:func:`feed_version`, kept per process while nothing a feed shows has changed
+    (:mod:`workflow.stamp_cache`): a calendar asking "changed?" then costs two key lookups.
+    Keyed by whose eyes read the feed, so a reader moved to another unit misses."""
+    key = ("feed version", feed.scope, feed.scope_id, feed.reader, window, base_url)
+    return stamp_cache.cached(session, key, lambda: feed_version(session, feed, window, base_url))
 
 
 def _aware(value: datetime | str) -> datetime:

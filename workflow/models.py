@@ -790,7 +790,7 @@ class JobRun(Base):
 class BoardStamp(Base):
     """One row whose ``stamp`` changes, by database triggers, in every transaction that writes
     what the overdue board counts (due items, tasks, their units, plans, units): what
-    :mod:`workflow.board_cache` keys its counts by. See migration 0007 for the triggers."""
+    :mod:`workflow.stamp_cache` keys its counts by. See migration 0007 for the triggers."""
 
     __tablename__ = "board_stamps"
 

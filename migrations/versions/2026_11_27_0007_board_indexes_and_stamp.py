@@ -8,7 +8,7 @@ transaction takes the stamp's row lock before any board row's; SQLite (one write
 anyway) one per row.
 
 A later migration that rebuilds one of these tables (a SQLite batch "move and copy") drops its
-triggers with the old table: it must create them again (``tests/test_board_cache.py`` checks
+triggers with the old table: it must create them again (``tests/test_stamp_cache.py`` checks
 that they are all there at head).
 
 Revision ID: 0007

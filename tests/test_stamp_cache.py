@@ -1,4 +1,4 @@
-"""The board's counts cache (:mod:`workflow.board_cache`): the same counts with and without it,
+"""The board's counts cache (:mod:`workflow.stamp_cache`): the same counts with and without it,
 and never a stale count after a change, whoever makes it — another session, a bulk statement
 that bypasses the ORM, raw SQL, another process, or a transaction that is rolled back."""
 
@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.test_board_queries import TODAY, rows
-from workflow import board, board_cache
+from workflow import board, stamp_cache
 from workflow.models import BoardStamp, DueItem, Plan, Task, TaskUnit, Unit
 from workflow.queries import ALL_KINDS, DEADLINE_KINDS
 
@@ -26,10 +26,10 @@ def counted(make_plan, engine, clock):
     make_plan(rows(2), regime="monthly:14", issued_on="2026-08-20")
     make_plan(rows(1), code="other-plan", number="2/KH-SKHCN", issued_on="2026-08-25")
     clock.set(TODAY)
-    board_cache.clear()
+    stamp_cache.clear()
     yield engine
-    board_cache.enabled = True
-    board_cache.clear()
+    stamp_cache.enabled = True
+    stamp_cache.clear()
 
 
 def _board(engine, as_of: date = TODAY, **options) -> tuple:
@@ -56,12 +56,12 @@ def _overdue(counts: tuple) -> int:
 
 def _stamp(engine) -> str | None:
     with engine.context(write=False) as ctx:
-        return board_cache.stamp(ctx.session)
+        return stamp_cache.stamp(ctx.session)
 
 
 def test_every_table_the_board_counts_has_its_triggers(migrated):
     with migrated.engine.connect() as connection:
-        assert board_cache.triggers_missing(connection) == []
+        assert stamp_cache.triggers_missing(connection) == []
 
 
 def test_same_counts_with_and_without_the_cache(counted):
@@ -77,9 +77,9 @@ def test_same_counts_with_and_without_the_cache(counted):
     ]
     for as_of in (date(2026, 6, 1), TODAY, date(2027, 5, 1)):
         for options in cases:
-            board_cache.enabled = False
+            stamp_cache.enabled = False
             fresh = _board(counted, as_of, **options)
-            board_cache.enabled = True
+            stamp_cache.enabled = True
             first, again = _board(counted, as_of, **options), _board(counted, as_of, **options)
             assert fresh == first == again, (as_of, options)
     assert any(row.overdue for row in _board(counted)[0])
@@ -140,7 +140,7 @@ def test_a_bulk_update_from_another_session_is_seen_at_once(counted):
         )
     after = _board(counted)
     assert _overdue(after) == 0
-    board_cache.enabled = False
+    stamp_cache.enabled = False
     assert _board(counted) == after
 
 
@@ -160,7 +160,7 @@ def test_a_change_by_another_process_is_seen_at_once(counted):
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     after = _board(counted)
     assert _overdue(before) > 0 and _overdue(after) == 0
-    board_cache.enabled = False
+    stamp_cache.enabled = False
     assert _board(counted) == after
 
 
@@ -178,7 +178,7 @@ def test_counts_read_inside_a_transaction_that_is_rolled_back_are_not_reused(cou
     with counted.database.engine.begin() as connection:
         connection.execute(sa.update(DueItem).values(due_date=date(2026, 1, 30)))
     after = _board(counted)
-    board_cache.enabled = False
+    stamp_cache.enabled = False
     assert _board(counted) == after
     assert _overdue(after) > _overdue(before)
 
@@ -234,9 +234,9 @@ def test_the_page_is_the_same_with_and_without_the_cache_in_each_language(counte
     for language in ("en", "vi"):
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         for query in ("as_of=2026-11-22", "as_of=2026-06-01&kind=all", "kind=reports"):
-            board_cache.enabled = False
+            stamp_cache.enabled = False
             fresh = _counts_part(_page(client, query))
-            board_cache.enabled = True
+            stamp_cache.enabled = True
             assert _counts_part(_page(client, query)) == _counts_part(_page(client, query)) == fresh
             shown[language, query] = fresh
     assert "Overdue" in shown["en", "kind=reports"]

@@ -1,7 +1,8 @@
-"""The overdue board's counts, kept in memory per process while nothing they count changed.
+"""What the morning screens compute — the overdue board's counts, a unit's task lists, a calendar
+feed's validator — kept in memory per process while nothing they read changed.
 
 Counting a large organisation's due items takes the database hundreds of milliseconds; the
-counts change far less often than leadership looks at them. Each entry is keyed by the
+data changes far less often than people look at it. Each entry is keyed by the
 database's *board stamp* (:class:`workflow.models.BoardStamp`): a random value that triggers
 on due_items, tasks, task_units, plans and units replace in every transaction that writes one
 of them, in that transaction (migration 0007). So whatever made the change — the ORM, a bulk
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from workflow.models import BoardStamp
 
 T = TypeVar("T")
-MAX_ENTRIES = 128
+MAX_ENTRIES = 512
 TABLES = ("due_items", "tasks", "task_units", "plans", "units")
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
