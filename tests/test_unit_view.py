@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tests.conftest import task_by_ref, user
 from workflow import tasks as svc
+from workflow.context import Engine
 from workflow.models import Unit
 from workflow.unit_view import GROUP_ORDER, Group, group_counts, group_page, unit_overview
 
@@ -217,4 +218,28 @@ def test_the_overview_runs_the_same_number_of_queries_for_3_or_30_tasks(make_pla
     make_plan(rows(27), code="large", number="2/KH-SKHCN")
     many, shown_many = _count_queries(engine, "VPS")
     assert (shown_few, shown_many) == (3, 30)
-    assert few == many <= 7  # counts; per urgent group: its rows, their next items, their leads
+    # counts; per urgent group: its rows, their next items, their leads; each behind the stamp
+    assert few == many <= 10
+    again, _shown = _count_queries(engine, "VPS")
+    assert again == 3  # nothing changed: only the stamp is read, once per kept result
+
+
+def test_a_change_through_other_connections_moves_a_task_at_once(make_plan, engine):
+    """The lists are kept per process under the stamp: a change committed elsewhere (another
+    engine's connections, as another process has) is on the next read, never a stale list."""
+    make_vps_plan(make_plan, engine)
+    with engine.context(write=False) as ctx:
+        vps = unit_id(ctx, "VPS")
+        assert unit_overview(ctx.session, vps, ctx.today()).counts[Group.OVERDUE] == 1
+        assert refs(ctx, vps)["overdue"] == ["1"]
+    elsewhere = Engine(engine.settings, engine.clock)
+    try:
+        with elsewhere.context() as ctx:
+            task = task_by_ref(ctx, "test-plan", "1")
+            svc.change_timing(ctx, user(ctx, "vps.office"), task, "15/01/2027")
+    finally:
+        elsewhere.close()
+    with engine.context(write=False) as ctx:
+        assert unit_overview(ctx.session, vps, ctx.today()).counts[Group.OVERDUE] == 0
+        moved = refs(ctx, vps)
+    assert moved["overdue"] == [] and moved["ongoing"] == ["1", "4", "6"]

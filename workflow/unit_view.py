@@ -18,6 +18,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from workflow import stamp_cache
 from workflow.directions import Discussion, discussion
 from workflow.errors import NotFound
 from workflow.lifecycle import allowed_events
@@ -239,9 +240,25 @@ def group_page(
     """Page ``page`` of the unit's tasks in ``group``, paged as every list is
     (:mod:`workflow.pagination`). ``total`` is their number if already counted; if not, it
     is counted in the same pass as the page (classifying a unit's tasks is the costly part),
-    and apart only for a page past the end, which shows the last page."""
+    and apart only for a page past the end, which shows the last page. Kept per process while
+    nothing it reads changed (:mod:`workflow.stamp_cache`)."""
     if unit_id is None:
         return Page([], 1, per_page, 0)
+    key = ("unit group", unit_id, group, today, page, per_page, total)
+    return stamp_cache.cached(
+        session, key, lambda: _group_page(session, unit_id, group, today, page, per_page, total)
+    )
+
+
+def _group_page(
+    session: Session,
+    unit_id: int,
+    group: Group,
+    today: date,
+    page: int,
+    per_page: int,
+    total: int | None,
+) -> Page[UnitTaskRow]:
     query = _group_query(unit_id, group, today)
     if total is None and page >= 1:
         counted = query.add_columns(sa.func.count().over().label("group_total"))
@@ -261,7 +278,10 @@ def unit_overview(
     overview = UnitOverview(unit_id=unit_id, today=today)
     if unit_id is None:
         return overview
-    overview.counts = group_counts(session, unit_id, today)
+    key = ("unit counts", unit_id, today)
+    overview.counts = stamp_cache.cached(
+        session, key, lambda: group_counts(session, unit_id, today)
+    )
     for group in URGENT_GROUPS:
         if overview.counts[group]:
             shown = group_page(
