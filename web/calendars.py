@@ -121,16 +121,16 @@ def revoke(subscription_id: int):
 def feed(token: str):
     """A subscribed feed, read as its owner may read it today (GET and HEAD)."""
     session = ctx().session
-    found = cal.resolve(session, token)
+    window = cal.Window.configured(ctx().settings, ctx().today())
+    found = cal.current_feed(session, token, window, _base_url())
     if found is None:
         abort(404)
-    window = cal.Window.configured(ctx().settings, ctx().today())
-    version = cal.current_version(session, found, window, _base_url())
+    feed, version = found
     if not is_resource_modified(
         request.environ, etag=version.etag, last_modified=version.last_modified
     ):
         return _ics(b"", version.etag, version.last_modified, status=304)
-    body = cal.build_feed(session, found, window, _base_url(), ctx().rules)
+    body = cal.build_feed(session, feed, window, _base_url(), ctx().rules)
     return _ics(body, version.etag, version.last_modified)
 
 

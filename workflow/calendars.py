@@ -20,7 +20,6 @@ exist before then. Building a feed takes a fixed number of SQL statements.
 from __future__ import annotations
 
 import calendar as _calendar
-import dataclasses
 import hashlib
 import secrets
 import threading
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from icalendar import Alarm, Calendar, Event, vDuration
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflow import stamp_cache
@@ -93,7 +92,6 @@ class Feed:
     name: str
     description: str
     condition: ColumnElement[bool]
-    reader: tuple[object, ...] = ()  # whose eyes: what the condition was built from
 
 
 def _refuse(user: User, what: str, name: object) -> PermissionDenied:
@@ -106,13 +104,9 @@ def _refuse(user: User, what: str, name: object) -> PermissionDenied:
 
 
 def feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
-    """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not."""
-    feed = _feed_for(session, user, scope, scope_id)
-    return dataclasses.replace(feed, reader=(user.id, user.role, user.unit_id))
+    """The feed of ``scope``/``scope_id`` as ``user`` may read it; refused when they may not.
 
-
-def _feed_for(session: Session, user: User, scope: str, scope_id: int) -> Feed:
-    """Who may read which feed. unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
+    unit: a member of the unit, or the Office/leadership of its organisation; person: oneself
     only; organisation (a top-level unit): the Office and leadership of it; plan: whoever may
     see at least one of its tasks. An administrator may read every feed.
     """
@@ -299,14 +293,6 @@ def feed_version(session: Session, feed: Feed, window: Window, base_url: str) ->
     ).one()
     found = [_aware(s) for s in stamps if s is not None]
     return Version(int(count), max(found) if found else None, window, base_url)
-
-
-def current_version(session: Session, feed: Feed, window: Window, base_url: str) -> Version:
-    """:func:`feed_version`, kept per process while nothing a feed shows has changed
-    (:mod:`workflow.stamp_cache`): a calendar asking "changed?" then costs two key lookups.
-    Keyed by whose eyes read the feed, so a reader moved to another unit misses."""
-    key = ("feed version", feed.scope, feed.scope_id, feed.reader, window, base_url)
-    return stamp_cache.cached(session, key, lambda: feed_version(session, feed, window, base_url))
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -544,15 +530,42 @@ def subscriptions(session: Session, user: User) -> list[CalendarSubscription]:
 def resolve(session: Session, token: str) -> Feed | None:
     """The feed behind a token, read as its owner today; None for an unknown or revoked token,
     or one whose owner may no longer read the feed (deactivated, moved to another unit)."""
+    subscription = _subscription(session, token)
+    return None if subscription is None else feed_of(session, subscription)
+
+
+def _subscription(session: Session, token: str) -> CalendarSubscription | None:
     if not token or len(token) > 128:
         return None
-    subscription = session.scalar(
-        sa.select(CalendarSubscription).where(
+    return session.scalar(
+        sa.select(CalendarSubscription)
+        .where(
             CalendarSubscription.token_hash == token_hash(token),
             CalendarSubscription.revoked_at.is_(None),
         )
+        .options(joinedload(CalendarSubscription.user))
     )
-    return None if subscription is None else feed_of(session, subscription)
+
+
+def current_feed(
+    session: Session, token: str, window: Window, base_url: str
+) -> tuple[Feed, Version] | None:
+    """:func:`resolve` and :func:`feed_version` together, kept per process while nothing a feed
+    shows changed (:mod:`workflow.stamp_cache`): a calendar asking "changed?" then costs the
+    token's lookup and the stamp. The token is looked up every time (a revoked one is refused
+    at once); the rest is keyed by the owner's role, unit and standing, so an owner moved or
+    deactivated is judged afresh."""
+    subscription = _subscription(session, token)
+    if subscription is None:
+        return None
+    owner = subscription.user
+    key = ("feed", subscription.id, owner.role, owner.unit_id, owner.active, window, base_url)
+
+    def compute() -> tuple[Feed, Version] | None:
+        feed = feed_of(session, subscription)
+        return None if feed is None else (feed, feed_version(session, feed, window, base_url))
+
+    return stamp_cache.cached(session, key, compute)
 
 
 def feed_of(session: Session, subscription: CalendarSubscription) -> Feed | None:
