@@ -8,6 +8,7 @@ half-way when it upgrades its read lock.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -54,10 +56,67 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")  # a power cut loses no commit
         cursor.close()
 
+    writers = _WriterQueue()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        immediate = connection.get_execution_options().get("sqlite_immediate")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get("sqlite_immediate"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        writers.enter(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.leave(connection.connection.dbapi_connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection) -> None:
+        writers.leave(connection.connection.dbapi_connection)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, _record) -> None:
+        writers.leave(dbapi_connection)  # however the transaction ended, the turn is over
+
+
+class _WriterQueue:
+    """The threads of one process that want to write take turns in the order they came.
+
+    SQLite lets one writer in at a time and makes the others poll (``busy_timeout``): a poller
+    sleeps, wakes, and may find a newcomer got in first, again and again. Under a steady stream
+    of writes from several threads (a busy web server) one request could so wait past the
+    timeout and fail with "database is locked". Taking a ticket here first, the threads of
+    this process reach SQLite one by one, first come first served, and SQLite's polling only
+    arbitrates between processes (a web server and the scheduler), where it is rare.
+    """
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self.timeout = timeout
+        self._turns = threading.Condition()
+        self._next = self._serving = 0
+        self._abandoned: set[int] = set()
+        self._holder: object | None = None
+
+    def enter(self, dbapi_connection: object) -> None:
+        with self._turns:
+            ticket = self._next
+            self._next += 1
+            if not self._turns.wait_for(lambda: self._serving == ticket, self.timeout):
+                self._abandoned.add(ticket)
+                raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+            self._holder = dbapi_connection
+
+    def leave(self, dbapi_connection: object) -> None:
+        with self._turns:
+            if self._holder is None or self._holder is not dbapi_connection:
+                return
+            self._holder = None
+            self._serving += 1
+            while self._serving in self._abandoned:
+                self._abandoned.discard(self._serving)
+                self._serving += 1
+            self._turns.notify_all()
 
 
 class Database:
