@@ -456,15 +456,17 @@ class DueItem(Timestamped, Base):
         _check_in("kind", DUE_KINDS, "kind"),
         _check_in("status", DUE_STATUSES, "status"),
         sa.Index("ix_due_items_status_due_date", "status", "due_date"),
-        # A task's items, open ones in date order, and everything the overdue board reads of an
-        # item (so its counts never visit the table); the planner no longer walks every open item
-        # of the database to find one task's.
+        # A task's open items in date order. Narrow on purpose: SQLite, without statistics, takes
+        # a wide index for dearer than ix_due_items_status_due_date and then walks every open
+        # item of the database, in date order, to find one task's (300 ms at 100k tasks).
+        sa.Index("ix_due_items_task_id_status_due_date", "task_id", "status", "due_date"),
+        # Everything the overdue board reads of an item, so its counts never visit the table.
         sa.Index(
-            "ix_due_items_by_task",
+            "ix_due_items_board",
             "task_id",
+            "kind",
             "status",
             "due_date",
-            "kind",
             "satisfied_on",
             "cancelled_on",
         ),

@@ -181,7 +181,7 @@ def _group_query(unit_id: int, group: Group, today: date) -> sa.Select:
 
 def _next_open_items(session: Session, task_ids: Sequence[int]) -> dict[int, DueItem]:
     """The earliest open due item of each task, in one query (a page's tasks, along
-    ix_due_items_by_task)."""
+    ix_due_items_task_id_status_due_date)."""
     if not task_ids:
         return {}
     rank = (

@@ -1,6 +1,6 @@
-"""Due items by task: one index serves a task's items, its open items in date order, and every
-column the overdue board counts (the single-column task index it replaces made SQLite walk
-every open item of the database, in date order, to find one task's). Due items by report: a task page lists what each
+"""Due items by task, status and date: a task's items and its open items in date order (the
+single-column task index it replaces made SQLite walk every open item of the database, in date
+order, to find one task's). Due items by report: a task page lists what each
 report satisfied, which read every due item of the database.
 
 Revision ID: 0006
@@ -21,9 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("due_items", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_due_items_by_task",
-            ["task_id", "status", "due_date", "kind", "satisfied_on", "cancelled_on"],
-            unique=False,
+            "ix_due_items_task_id_status_due_date", ["task_id", "status", "due_date"], unique=False
         )
         batch_op.drop_index("ix_due_items_task_id")
         batch_op.create_index("ix_due_items_report_id", ["report_id"], unique=False)
@@ -33,4 +31,4 @@ def downgrade() -> None:
     with op.batch_alter_table("due_items", schema=None) as batch_op:
         batch_op.create_index("ix_due_items_task_id", ["task_id"], unique=False)
         batch_op.drop_index("ix_due_items_report_id")
-        batch_op.drop_index("ix_due_items_by_task")
+        batch_op.drop_index("ix_due_items_task_id_status_due_date")

@@ -1,4 +1,4 @@
-"""The overdue board: the index its states per plan read, and a stamp that every write to what it counts
+"""The overdue board: indexes its counts read, and a stamp that every write to what it counts
 changes, by triggers, in the same transaction (what its cache is keyed by).
 
 The triggers live on due_items, tasks, task_units, plans and units. They catch every writer,
@@ -57,6 +57,7 @@ $$
 
 
 def upgrade() -> None:
+    op.create_index('ix_due_items_board', 'due_items', ['task_id', 'kind', 'status', 'due_date', 'satisfied_on', 'cancelled_on'], unique=False)
     op.create_index('ix_tasks_plan_id_status', 'tasks', ['plan_id', 'status'], unique=False)
     op.drop_index('ix_tasks_plan_id', table_name='tasks')
     op.create_table('board_stamps',
@@ -91,3 +92,4 @@ def downgrade() -> None:
     op.drop_table('board_stamps')
     op.create_index('ix_tasks_plan_id', 'tasks', ['plan_id'], unique=False)
     op.drop_index('ix_tasks_plan_id_status', table_name='tasks')
+    op.drop_index('ix_due_items_board', table_name='due_items')
