@@ -121,11 +121,12 @@ def test_insert_update_and_delete_on_each_counted_table_change_the_stamp(counted
                 ).scalar(),
             )
         connection.execute(sa.insert(table.__table__).values(copy))
-        inserted = connection.execute(sa.select(BoardStamp.stamp)).scalar()
+    inserted = _stamp(counted)
+    with counted.database.engine.begin() as connection:
         connection.execute(
             sa.delete(table.__table__).where(*(key == copy[key.name] for key in keys))
         )
-        deleted = connection.execute(sa.select(BoardStamp.stamp)).scalar()
+    deleted = _stamp(counted)
     assert len({before, updated, inserted, deleted}) == 4
 
 

@@ -4,8 +4,10 @@ changes, by triggers, in the same transaction (what its cache is keyed by).
 The triggers live on due_items, tasks, task_units, plans and units. They catch every writer,
 whatever it goes through: the ORM, bulk UPDATE/DELETE statements, raw SQL, the CLI, the
 scheduler, another web process. PostgreSQL runs one per statement, before it, so that a
-transaction takes the stamp's row lock before any board row's; SQLite (one writer at a time
-anyway) one per row.
+transaction takes the stamp's row lock before any board row's, and changes the stamp once per
+transaction (each UPDATE of one row in one transaction leaves a version the next must walk
+past: a bulk load of many statements slowed down quadratically); SQLite (one writer at a time,
+rows updated in place) one per row.
 
 A later migration that rebuilds one of these tables (a SQLite batch "move and copy") drops its
 triggers with the old table: it must create them again (``tests/test_stamp_cache.py`` checks
@@ -45,6 +47,12 @@ def _sqlite_trigger(table: str, operation: str) -> str:
 POSTGRESQL_FUNCTION = """
 CREATE FUNCTION board_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- once per transaction: each UPDATE of the one row adds a version the next must walk past,
+  -- so a bulk load of many statements would slow down quadratically
+  IF current_setting('nhiemvu.stamped_in', true) = txid_current()::text THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('nhiemvu.stamped_in', txid_current()::text, true);
   UPDATE board_stamps SET stamp = gen_random_uuid()::text WHERE id = 1;
   IF NOT FOUND THEN
     INSERT INTO board_stamps (id, stamp) VALUES (1, gen_random_uuid()::text)
