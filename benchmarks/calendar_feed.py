@@ -28,25 +28,27 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
-import http.client
 import json
 import os
 import platform
 import pstats
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import (
+    TODAY,
+    Connection,
+    Figures,
+    analyse,
+    run_cli,
+    scratch_database,
+    server,
+    stopwatch,
+)
 from icalendar import Calendar
 
 from workflow import calendars as cal
@@ -55,7 +57,6 @@ from workflow.config import load_settings
 from workflow.context import Engine
 from workflow.models import Unit, User
 
-TODAY = date(2026, 11, 22)
 UNIT_CODE = "QLKHCN"  # Phòng Quản lý Khoa học và Công nghệ
 SUBSCRIBER = "qlkhcn.head"
 OFFICE = "vps.office"
@@ -75,38 +76,6 @@ QUARTERS = ["I", "II", "III", "IV"]
 
 
 # --- the scratch instance ----------------------------------------------------------------------
-
-
-@contextmanager
-def scratch_database(server_url: str | None, instance: Path) -> Iterator[str]:
-    """SQLite in the instance folder, or a database of our own on a PostgreSQL server."""
-    if server_url is None:
-        yield f"sqlite:///{instance / 'nhiemvu.db'}"
-        return
-    name = f"nhiemvu_bench_{uuid.uuid4().hex[:12]}"
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
-
-
-def cli(instance: Path, url: str, *args: str) -> list[str]:
-    """The ``nhiemvu`` command on the scratch instance, today being TODAY."""
-    command = [sys.executable, "-m", "workflow.cli", "--instance", str(instance)]
-    command += ["--database-url", url, "--today", TODAY.isoformat()]
-    return [*command, *args]
-
-
-def run_cli(instance: Path, url: str, *args: str) -> str:
-    done = subprocess.run(cli(instance, url, *args), capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"nhiemvu {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
 
 
 def timing_cell(index: int) -> str:
@@ -156,98 +125,6 @@ def subscribe(engine: Engine) -> str:
         user = session.scalar(sa.select(User).where(User.username == SUBSCRIBER))
         unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == UNIT_CODE))
         return cal.subscribe(session, user, "unit", unit_id, ctx.now()).token
-
-
-def analyse(engine: Engine) -> None:
-    """PostgreSQL: table statistics, as autovacuum soon has them after an import (without
-    them the planner takes every table for a row or two and loops over 5,000 rows)."""
-    if engine.database.engine.dialect.name == "postgresql":
-        with engine.database.engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE")
-            connection.commit()
-
-
-# --- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def server(instance: Path, url: str) -> Iterator[int]:
-    """``nhiemvu serve`` on a free port, until the block ends; its port."""
-    port = free_port()
-    log = (instance / "serve.log").open("w")
-    process = subprocess.Popen(
-        cli(instance, url, "serve", "--port", str(port)), stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        wait_for(port, process, instance / "serve.log")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
-def wait_for(port: int, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"nhiemvu serve stopped:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nhiemvu serve did not answer on port {port} in {seconds} s")
-
-
-# --- measuring ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    label: str
-    seconds: list[float]
-    connections: int | None = None  # TCP connections opened for the timed requests
-
-    def ms(self) -> dict[str, float]:
-        ordered = sorted(self.seconds)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        return {
-            "min": 1000 * ordered[0],
-            "p50": 1000 * statistics.median(ordered),
-            "p95": 1000 * p95,
-        }
-
-
-def stopwatch(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-class Connection(http.client.HTTPConnection):
-    """One connection, kept alive while the server lets it; counts how often it connected."""
-
-    opened = 0
-
-    def connect(self) -> None:
-        self.opened += 1
-        super().connect()
-
-    def fetch(self, path: str, status: int, headers: dict[str, str] | None = None):
-        """A GET that must answer ``status``: the response and its body, read whole."""
-        self.request("GET", path, headers=headers or {})
-        response = self.getresponse()
-        body = response.read()
-        if response.status != status:
-            raise SystemExit(f"GET {path}: {response.status}, expected {status}")
-        return response, body
 
 
 def over_http(label: str, connection: Connection, repeat: int, request: Callable) -> Figures:
@@ -365,14 +242,15 @@ def arguments() -> argparse.Namespace:
 def measure(instance: Path, url: str, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     build_instance(instance, url)
+    analyse(url)
     print(
         f"instance built in {time.perf_counter() - started:.1f} s ({sa.make_url(url).drivername})"
     )
     engine = Engine(load_settings(instance, url), FixedClock.on(TODAY))
     try:
         token = subscribe(engine)
-        analyse(engine)
-        with server(instance, url) as port:
+        with server(instance, url) as web:
+            port = web.port
             base_url = f"http://127.0.0.1:{port}"
             name, window, items = feed_items(engine, token, base_url)
             print(f"{name}: {items:,} due items from {window.start} to {window.end}")
