@@ -10,7 +10,7 @@ names no issuer — the same rule as :func:`workflow.permissions.can`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -429,6 +429,15 @@ def _filtered(
     return query
 
 
+def _kept(
+    name: str, count: Callable[..., list[Counts]], session: Session, *args: object
+) -> list[Counts]:
+    """``count(session, as_of, unit_ids, plan_id, unit_id, kinds)``, kept under the stamp."""
+    as_of, unit_ids, plan_id, unit_id, kinds = args
+    key = (name, as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
+    return list(stamp_cache.cached(session, key, lambda: count(session, *args)))
+
+
 def per_unit(
     session: Session,
     as_of: date,
@@ -440,12 +449,7 @@ def per_unit(
 ) -> list[Counts]:
     """The four classes per lead unit as of ``as_of`` (an item with two leads counts for both),
     with each unit's overdue count, oldest overdue date and total days late."""
-    key = ("per_unit", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
-    return list(
-        stamp_cache.cached(
-            session, key, lambda: _per_unit(session, as_of, unit_ids, plan_id, unit_id, kinds)
-        )
-    )
+    return _kept("per_unit", _per_unit, session, as_of, unit_ids, plan_id, unit_id, kinds)
 
 
 def _per_unit(
@@ -486,12 +490,7 @@ def per_plan(
     kinds: Sequence[str] = DEADLINE_KINDS,
 ) -> list[Counts]:
     """The four classes per plan as of ``as_of`` (each due item counted once)."""
-    key = ("per_plan", as_of, _ids(unit_ids), plan_id, unit_id, tuple(kinds))
-    return list(
-        stamp_cache.cached(
-            session, key, lambda: _per_plan(session, as_of, unit_ids, plan_id, unit_id, kinds)
-        )
-    )
+    return _kept("per_plan", _per_plan, session, as_of, unit_ids, plan_id, unit_id, kinds)
 
 
 def _per_plan(
