@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from workflow.clock import LOCAL_TZ
 from workflow.config import Settings, load_settings
 from workflow.context import Engine
+from workflow.indicators import format_number
 from workflow.regime import describe_period
 
 csrf = CSRFProtect()
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None, engine: Engine | None 
     app.jinja_env.filters["day"] = _day
     app.jinja_env.filters["moment"] = _moment
     app.jinja_env.globals["describe_period"] = describe_period  # a message: show it with |tr
+    app.jinja_env.filters["number"] = format_number
     from web import auth, errors, pages, paging, work
 
     app.after_request(_security_headers)  # registered first: runs last, on every response

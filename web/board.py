@@ -1,10 +1,10 @@
 """The overdue board: the four classes per lead unit and per plan as of a date, drill-down to a
 unit's overdue items (paged, filtered by words of the task name, each with the latest escalation
-step it reached), an on-time chart, a chart of task states per plan and a CSV export of what is
+step it reached), a plan's indicators with their latest values, an on-time chart, a chart of task states per plan and a CSV export of what is
 shown.
 
 Thin views: counting is :mod:`workflow.board`, the overdue list
-:func:`workflow.queries.overdue_page`.
+:func:`workflow.queries.overdue_page`, the indicators :func:`workflow.indicators.indicator_standings`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from web.work import ctx
 from workflow import board, stamp_cache
 from workflow.classify import DueClass
 from workflow.directions import explanations_for_board
+from workflow.indicators import indicator_standings, status_counts
 from workflow.queries import overdue_page
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -192,6 +193,25 @@ def unit(unit_id: int):
         steps=steps,
         recipients=RECIPIENT_LABELS,
         words=words,
+        filters=filters,
+        problems=problems,
+    ), (400 if problems else 200)
+
+
+@bp.route("/plans/<int:plan_id>/indicators")
+@login_required
+def indicators(plan_id: int):
+    """A plan's indicators as they stood at the end of the as-of day, counted per status."""
+    board.require_board(me())
+    filters, problems = _filters()
+    session = ctx().session
+    plan = board.plan_for(session, me(), plan_id)
+    standings = [] if problems else indicator_standings(session, plan.id, filters.as_of)
+    return render_template(
+        "board/indicators.html",
+        plan=plan,
+        standings=standings,
+        counts=status_counts(standings),
         filters=filters,
         problems=problems,
     ), (400 if problems else 200)

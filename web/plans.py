@@ -29,7 +29,7 @@ def show(code: str):
     words = request.args.get("q", "").strip()
     return render_template(
         "plans/show.html",
-        page=plan_appendix(ctx().session, me(), code, words),
+        page=plan_appendix(ctx().session, me(), code, ctx().today(), words),
         words=words,
         states=STATE_LABELS,
         badges=STATE_BADGES,

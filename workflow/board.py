@@ -25,7 +25,7 @@ from workflow.classify import DueClass, due_class, is_overdue, live_as_of
 from workflow.clock import local_date
 from workflow.errors import NotFound
 from workflow.lifecycle import STATES
-from workflow.messages import N_
+from workflow.messages import N_, Message
 from workflow.models import (
     DueItem,
     Escalation,
@@ -587,6 +587,17 @@ def unit_for(session: Session, user: User, unit_id: int) -> Unit:
         raise NotFound(N_("unit %(unit)s does not exist"), unit=unit_id)
     require_organisation(user, unit, N_("read the board of this unit"))
     return unit
+
+
+def plan_for(session: Session, user: User, plan_id: int) -> Plan:
+    """A plan the board may show: it exists and belongs to the user's organisation."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(N_("plan %(plan)s does not exist"), plan=plan_id)
+    require_organisation(
+        user, plan.issuer, Message(N_("read the indicators of plan %(plan)s"), plan=plan.number)
+    )
+    return plan
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,23 @@ from workflow.accounts import set_password
 from workflow.context import Context
 from workflow.errors import NhiemvuError
 from workflow.importer import ImportResult, PlanSource, import_plan, read_source
-from workflow.models import Plan, User
+from workflow.indicators import record_indicator_value
+from workflow.models import Indicator, IndicatorValue, Plan, User
 from workflow.organisation import OrganisationResult, load_organisation
 from workflow.tasks import start_plan
 
 DATA = Path(str(resources.files("workflow") / "data"))
 ORGANISATION_FILE = DATA / "demo" / "units.toml"
 SEEDS = DATA / "seeds"
+# A few indicator values, so that the indicators board shows each status: (plan code, indicator
+# ref, value, source); the others stay without data.
+DEMO_VALUES = (
+    ("skhcn-57-2025", "I.3", "45 %", "Điều tra doanh nghiệp của Trung tâm"),
+    ("skhcn-57-2025", "I.4", "0,65", "Báo cáo HDI của tỉnh"),
+    ("skhcn-57-2025", "I.6", "60", "Bảng xếp hạng PII"),
+    ("skhcn-57-2025", "II.2", "hạng 50", "Bảng xếp hạng PII"),
+    ("vinhtuy-2244", "01", "1.250", "Thống kê của phường"),
+)
 
 
 @dataclass
@@ -69,12 +79,35 @@ def load_demo(ctx: Context) -> DemoResult:
         started = start_plan(ctx, actor, plan.id)
         if started:
             result.started[plan.code] = len(started)
+    record_demo_values(ctx, actor)
     result.users = list(ctx.session.scalars(sa.select(User).order_by(User.role, User.username)))
     result.password = demo_password(ctx.settings.instance_path)
     for user in result.users:
         if user.password_hash is None:
             set_password(ctx, user, result.password)
     return result
+
+
+def record_demo_values(ctx: Context, actor: User) -> None:
+    """The demo values of this year, by the indicator's lead unit head where there is one;
+    an indicator that already has values is left alone (the demo runs again unchanged)."""
+    for code, ref, value, source in DEMO_VALUES:
+        indicator = ctx.session.scalar(
+            sa.select(Indicator).join(Plan).where(Plan.code == code, Indicator.ref == ref)
+        )
+        if indicator is None or ctx.session.scalar(
+            sa.select(IndicatorValue.id).where(IndicatorValue.indicator_id == indicator.id)
+        ):
+            continue
+        leads = [unit.id for unit in indicator.units("lead")]
+        head = ctx.session.scalar(
+            sa.select(User)
+            .where(User.role == "unit_head", User.unit_id.in_(leads))
+            .order_by(User.id)
+        )
+        record_indicator_value(
+            ctx, head or actor, indicator.id, str(ctx.today().year), value, source
+        )
 
 
 def demo_password(instance: Path) -> str:

@@ -435,6 +435,47 @@ class IndicatorUnit(UnitLink, Base):
     indicator: Mapped[Indicator] = relationship(back_populates="unit_links")
 
 
+ASSESSMENTS = ("met", "not_met")
+
+
+class IndicatorValue(Base):
+    """A value of an indicator for one period, as a unit reported it.
+
+    Append-only: a correction is a new row, so an indicator's rows in order are the history of
+    its values and the latest row of an (indicator, period) is that period's value
+    (:mod:`workflow.indicators` refuses to change or delete a row at flush time). ``value_text``
+    is what the unit wrote; ``value`` the number read from it (None when it is not one);
+    ``assessment`` the reporter's judgement, given only for a target written in words.
+    """
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"assessment IS NULL OR assessment IN ({', '.join(repr(a) for a in ASSESSMENTS)})",
+            name="assessment",
+        ),
+        sa.Index("ix_indicator_values_indicator_id_period_key", "indicator_id", "period_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicators.id"))
+    period_key: Mapped[str] = mapped_column(sa.String(16))
+    value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    value_text: Mapped[str] = mapped_column(sa.String(255))
+    assessment: Mapped[str | None] = mapped_column(sa.String(8))
+    source_note: Mapped[str] = mapped_column(sa.Text, default="")
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    reported_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reported_at: Mapped[datetime]
+
+    indicator: Mapped[Indicator] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    reported_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<IndicatorValue {self.indicator_id} {self.period_key} {self.value_text!r}>"
+
+
 # --- due items, reports, extensions, triggers --------------------------------------------------
 
 DUE_KINDS = ("deadline", "occurrence", "report")

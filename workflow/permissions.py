@@ -12,6 +12,10 @@
 |                           | delay; no data entry                                            |
 | admin                     | everything                                                      |
 
+Indicators (chỉ tiêu) follow the same lines: heads and delegates of an indicator's lead units
+report its values, and so does the Office of the plan's organisation (it collects the figures);
+those who see everything in the organisation, and the units named on it, see it.
+
 Office and leadership act within their own organisation: the top-level unit above their unit
 (a province, a ward). One instance may hold several; only an administrator spans them.
 """
@@ -22,7 +26,7 @@ from enum import StrEnum
 
 from workflow.errors import PermissionDenied
 from workflow.messages import N_, Message, as_message, term
-from workflow.models import Report, Task, Unit, User
+from workflow.models import Indicator, Report, Task, Unit, User
 
 
 class Action(StrEnum):
@@ -152,6 +156,49 @@ def require(user: User | None, action: Action, task: Task | None = None) -> None
         who=who,
         action=doing,
         **on_task,
+    )
+
+
+def _indicator_unit(indicator: Indicator) -> Unit | None:
+    """Whose organisation an indicator belongs to: its plan's issuer, else its first lead."""
+    return indicator.plan.issuer or next(iter(indicator.units("lead")), None)
+
+
+def can_on_indicator(user: User | None, action: Action, indicator: Indicator) -> bool:
+    """VIEW or REPORT (its values) on an indicator; nothing else applies to one."""
+    if user is None or not user.active:
+        return False
+    if user.role == "admin":
+        return True
+    own = in_organisation(user, _indicator_unit(indicator))
+    links = [link for link in indicator.unit_links if link.unit_id == user.unit_id]
+    if action is Action.VIEW:
+        return (user.role in SEES_EVERYTHING and own) or (user.unit_id is not None and bool(links))
+    if action is Action.REPORT:
+        leads_it = user.unit_id is not None and any(link.role == "lead" for link in links)
+        return (user.role == "office" and own) or (user.role in UNIT_ROLES and leads_it)
+    return False
+
+
+def require_on_indicator(user: User | None, action: Action, indicator: Indicator) -> None:
+    if can_on_indicator(user, action, indicator):
+        return
+    on_indicator = {
+        "who": _who(user),
+        "action": term(action.value),
+        "indicator": indicator.code or indicator.ref,
+        "plan": indicator.plan.number,
+    }
+    if action is Action.REPORT and user and user.role in UNIT_ROLES:
+        raise PermissionDenied(
+            N_(
+                "%(who)s may not %(action)s on indicator %(indicator)s (%(plan)s): "
+                "their unit does not lead it"
+            ),
+            **on_indicator,
+        )
+    raise PermissionDenied(
+        N_("%(who)s may not %(action)s on indicator %(indicator)s (%(plan)s)"), **on_indicator
     )
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.board import organisation_unit_ids
 from workflow.errors import NotFound
+from workflow.indicators import IndicatorStanding, indicator_standings
 from workflow.messages import N_, Message
-from workflow.models import Indicator, Plan, Section, Task, TaskUnit, User
+from workflow.models import Plan, Section, Task, TaskUnit, User
 from workflow.pagination import PER_PAGE, Page, paginate
 from workflow.permissions import Action, require, require_organisation
 from workflow.queries import name_matches, search_words
@@ -40,7 +42,7 @@ class PlanAppendix:
     plan: Plan
     superseded_by: Plan | None
     sections: list[AppendixSection]
-    indicators: list[Indicator]
+    indicators: list[IndicatorStanding]  # as of the day the page is read
 
 
 def plans_for(
@@ -71,9 +73,12 @@ def _summaries(session: Session, plans: list[Plan]) -> list[PlanSummary]:
     return [PlanSummary(plan, counts[plan.id]) for plan in plans]
 
 
-def plan_appendix(session: Session, user: User, code: str, words: str = "") -> PlanAppendix:
+def plan_appendix(
+    session: Session, user: User, code: str, today: date, words: str = ""
+) -> PlanAppendix:
     """The plan ``code`` as its appendix reads; with ``words``, only the tasks whose name has
-    them, still under their sections (sections left without a task are dropped)."""
+    them, still under their sections (sections left without a task are dropped). Its
+    indicators with their latest values as of ``today``."""
     plan = session.scalar(
         sa.select(Plan).where(Plan.code == code).options(selectinload(Plan.sections))
     )
@@ -96,11 +101,5 @@ def plan_appendix(session: Session, user: User, code: str, words: str = "") -> P
         for section in plan.sections
         if section.kind == "task" and (section.id in by_section or not search_words(words))
     ]
-    indicators = session.scalars(
-        sa.select(Indicator)
-        .where(Indicator.plan_id == plan.id)
-        .order_by(Indicator.position)
-        .options(selectinload(Indicator.unit_links), selectinload(Indicator.section))
-    ).all()
     successor = session.scalar(sa.select(Plan).where(Plan.supersedes_id == plan.id))
-    return PlanAppendix(plan, successor, sections, list(indicators))
+    return PlanAppendix(plan, successor, sections, indicator_standings(session, plan.id, today))

@@ -185,6 +185,45 @@ def period_end(frequency: Frequency, year: int, month: int) -> date:
     return date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
+_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(?:(H[12])|Q([1-4])|(0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class PeriodSpan:
+    """A period key read back: its frequency and its first and last days."""
+
+    key: str
+    frequency: Frequency
+    first_day: date
+    last_day: date
+
+
+def parse_period(text: str, field: str = N_("period")) -> PeriodSpan:
+    """Read a period key (``2026``, ``2026-H1``, ``2026-Q4``, ``2026-11``; case and spaces
+    around it do not matter); anything else is refused with a message naming ``field`` (a
+    name marked with ``N_``)."""
+    key = (text or "").strip().upper()
+    match = _PERIOD_KEY.match(key)
+    if not match or not 1900 <= int(match[1]) <= 2200:
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not a period (2026, 2026-H1, 2026-Q4 or 2026-11)"),
+            field=Message(field),
+            value=repr(text),
+        )
+    year = int(match[1])
+    if match[2]:
+        frequency, first_month = Frequency.SEMIANNUAL, 1 if match[2] == "H1" else 7
+    elif match[3]:
+        frequency, first_month = Frequency.QUARTERLY, (int(match[3]) - 1) * 3 + 1
+    elif match[4]:
+        frequency, first_month = Frequency.MONTHLY, int(match[4])
+    else:
+        frequency, first_month = Frequency.ANNUAL, 1
+    return PeriodSpan(
+        key, frequency, date(year, first_month, 1), period_end(frequency, year, first_month)
+    )
+
+
 def describe_period(key: str) -> Message:
     """A period key for people, as a message: ``2026-11`` is "November 2026" in English and
     "tháng 11/2026" in Vietnamese (the catalog's words, which :func:`vietnamese_period` spells)."""
