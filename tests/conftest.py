@@ -40,6 +40,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "nhiemvu")
 
 DEMO_ORGANISATION = PROJECT_ROOT / "workflow" / "data" / "demo" / "units.toml"
 TASK_HEADER = ["STT", "Tên nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian hoàn thành"]
+INDICATOR_HEADER = ["STT", "Mã số", "Tên chỉ tiêu", "Đơn vị tính", "Mục tiêu", "Đơn vị chủ trì"]
 
 
 def _server_url() -> str | None:
@@ -160,6 +161,7 @@ class PlanMaker:
         supersedes: str | None = None,
         start: bool = True,
         actor: str = "vps.office",
+        indicators: list[list[str]] | None = None,
     ) -> int:
         fields = {
             "code": code,
@@ -173,9 +175,14 @@ class PlanMaker:
         if supersedes:
             fields["supersedes"] = supersedes
         table = Table("tasks.csv", TASK_HEADER, [(i + 2, r) for i, r in enumerate(rows)])
+        listed = None
+        if indicators:
+            numbered = [(i + 2, r) for i, r in enumerate(indicators)]
+            listed = Table("indicators.csv", INDICATOR_HEADER, numbered)
         with self.engine.context() as ctx:
             office = user(ctx, actor)
-            result = import_plan(ctx, office, PlanSource(f"{code}.toml", fields, tasks=table))
+            source = PlanSource(f"{code}.toml", fields, tasks=table, indicators=listed)
+            result = import_plan(ctx, office, source)
             if start:
                 from workflow.tasks import start_plan
 

@@ -71,6 +71,8 @@ from workflow.models import (
     CalendarSubscription,
     ExplanationRequest,
     ExtensionRequest,
+    Indicator,
+    IndicatorValue,
     Notification,
     Report,
     Task,
@@ -139,6 +141,12 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("board.unit", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     ("plans.home", "GET"):              (NO,      NO,       NO,       YES,     YES,     YES,  YES),
     ("plans.show", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    # indicators: seen by the units named on them and whoever sees the organisation; their
+    # values reported by the lead units and the Office of the plan's organisation (it collects
+    # the figures); the board's view of a plan's indicators is the board's
+    ("indicators.show", "GET"):         (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
+    ("indicators.record", "POST"):      (NO,      MINE,     MINE,     HOME,    NO,      ANY,  AWAY),
+    ("board.indicators", "GET"):        (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     # REPORT, REQUEST_EXTENSION: a lead unit, the Office for what its own unit leads
     ("tasks.report", "POST"):           (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("tasks.extension", "POST"):        (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
@@ -266,6 +274,8 @@ class Target:
     waiting: int  # a sibling waiting for its guidance document
     unit: int  # the lead unit
     plan: str  # the plan's code
+    plan_id: int
+    indicator: int  # of the plan, led by the target's lead unit
     spare: Spare  # the organisation's objects for the administration routes
     subscription: int  # the lead unit head's subscription to the lead unit's calendar
     token: str  # and its token
@@ -287,6 +297,10 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     refs: dict[str, tuple[list[str], str, str]] = {}
     for code, (number, issuer, office, targets) in PLANS.items():
         rows: list[list[str]] = []
+        indicators = [
+            [str(n + 1), f"04{n}", f"Chỉ tiêu {target}", "%", "≥ 40", LEADS[target][0]]
+            for n, target in enumerate(targets)
+        ]
         for target in targets:
             lead = LEADS[target][0]
             refs[target] = (
@@ -295,7 +309,13 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                 _row(rows, f"Việc {target} chờ", lead, "Sau khi có hướng dẫn"),
             )
         PlanMaker(engine)(
-            rows, code=code, number=number, issuer=issuer, regime="monthly:14", actor=office
+            rows,
+            code=code,
+            number=number,
+            issuer=issuer,
+            regime="monthly:14",
+            actor=office,
+            indicators=indicators,
         )
     clock.set(TODAY)
     found: dict[str, list[Target]] = {}
@@ -337,6 +357,13 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             waiting=waiting.id,
                             unit=task.lead_units[0].id,
                             plan=code,
+                            plan_id=task.plan_id,
+                            indicator=ctx.session.scalar(
+                                sa.select(Indicator.id).where(
+                                    Indicator.plan_id == task.plan_id,
+                                    Indicator.name == f"Chỉ tiêu {target}",
+                                )
+                            ),
                             spare=standing,
                             subscription=subscribed.subscription.id,
                             token=subscribed.token,
@@ -392,7 +419,8 @@ def snapshot(engine) -> tuple:
             CalendarSubscription.revoked_at,
         )
         notifications = rows(Notification.id, Notification.user_id, Notification.read_at)
-    return office_snapshot(engine), organisation, subscriptions, notifications
+        values = rows(IndicatorValue.id, IndicatorValue.indicator_id)
+    return office_snapshot(engine), organisation, subscriptions, notifications, values
 
 
 # --- how to call each route ----------------------------------------------------------------------
@@ -522,6 +550,17 @@ CALLS: dict[str, Call] = {
     "board.unit": Call(lambda t: f"/board/unit/{t.unit}", targeted=True),
     "plans.home": Call("/plans"),
     "plans.show": Call(lambda t: f"/plans/{t.plan}", targeted=True),
+    "indicators.show": Call(lambda t: f"/plans/{t.plan}/indicators/{t.indicator}", targeted=True),
+    "indicators.record": Call(
+        lambda t: f"/plans/{t.plan}/indicators/{t.indicator}/values",
+        lambda v, t: {"period": "2026", "value": "45 %", "source_note": "Thống kê"},
+        effect=lambda db, t: db.scalar(
+            sa.select(sa.func.count()).where(IndicatorValue.indicator_id == t.indicator)
+        ),
+        targeted=True,
+        uses="nothing",
+    ),
+    "board.indicators": Call(lambda t: f"/board/plans/{t.plan_id}/indicators", targeted=True),
     "tasks.report": Call(
         lambda t: f"/tasks/{t.task}/report",
         lambda v, t: (

@@ -165,9 +165,9 @@ def read_value(indicator: Indicator, text: str | None) -> Reading:
         raise InvalidInput(N_("%(field)s: required"), field=Message(N_("value")))
     if len(text) > VALUE_LENGTH:
         raise InvalidInput(
-            N_("%(field)s: at most %(count)s characters"),
+            N_("%(field)s: at most %(most)s characters"),
             field=Message(N_("value")),
-            count=VALUE_LENGTH,
+            most=VALUE_LENGTH,
         )
     number = read_number(text)
     if number is None and target_kind(indicator) is TargetKind.NUMBER:
@@ -248,9 +248,9 @@ def record_indicator_value(
     note = clean(source_note)
     if len(note) > NOTE_LENGTH:
         raise InvalidInput(
-            N_("%(field)s: at most %(count)s characters"),
+            N_("%(field)s: at most %(most)s characters"),
             field=Message(N_("source")),
-            count=NOTE_LENGTH,
+            most=NOTE_LENGTH,
         )
     row = IndicatorValue(
         indicator=indicator,
