@@ -235,7 +235,11 @@ def password_set(state: State, username: str, password: str) -> None:
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--plan", "plan_ref", help="Plan (code or number) a bare tasks table belongs to.")
+@click.option(
+    "--plan",
+    "plan_ref",
+    help="Plan (code or number) a bare tasks table, or a document of appendices only, belongs to.",
+)
 @click.option("--create-units", is_flag=True, help="Create units nobody knows instead of refusing.")
 @click.option("--as", "username", help="Act as this user (default: the first administrator).")
 @pass_state
@@ -246,7 +250,8 @@ def import_(
     create_units: bool,
     username: str | None,
 ) -> None:
-    """Import plan manifests (.toml), workbooks (.xlsx), tables (.csv) or organisation files.
+    """Import plan manifests (.toml), workbooks (.xlsx), tables (.csv), Word documents (.docx)
+    or organisation files.
 
     Each file is imported whole or not at all.
     """
@@ -275,6 +280,13 @@ def import_(
                 if not plan_ref:
                     raise InvalidInput(
                         f"{path}: a bare table needs --plan CODE (or import its plan manifest)"
+                    )
+                source = plan_source_for_table(ctx, plan_ref, source)
+            elif isinstance(source, PlanSource) and source.appendix_only:
+                if not plan_ref:
+                    raise InvalidInput(
+                        f"{path}: appendices without their plan's heading (no 'Số:' number): "
+                        "name the plan they belong to with --plan CODE"
                     )
                 source = plan_source_for_table(ctx, plan_ref, source)
             assert isinstance(source, PlanSource)

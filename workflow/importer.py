@@ -6,7 +6,9 @@ Sources:
   (``.csv`` or ``.xlsx``) beside it;
 * a workbook (``.xlsx``) with a sheet "Kế hoạch" (field, value), a sheet "Nhiệm vụ" and
   optionally "Chỉ tiêu";
-* a bare table (``.csv``/``.xlsx``) of tasks for a plan already in the database (``--plan``).
+* a bare table (``.csv``/``.xlsx``) of tasks for a plan already in the database (``--plan``);
+* a Word document (``.docx``): a whole plan, or only its appendices for a plan already in the
+  database (see :mod:`workflow.docx_source`).
 
 Task tables have the appendix columns (STT, Tên nhiệm vụ, Đơn vị chủ trì, Đơn vị phối hợp,
 Thời gian hoàn thành, optionally Sản phẩm); a row whose STT is a roman numeral opens a section.
@@ -120,6 +122,14 @@ class Table:
     source: str
     header: list[str]
     rows: list[tuple[int, list[str]]]
+    # Rows read from another table than ``source`` (a Word table continued after a page
+    # break): row number here -> (that table, the row's number there).
+    parts: dict[int, tuple[str, int]] = field(default_factory=dict)
+
+    def where(self, row: int) -> str:
+        """Where a clerk finds a row: "tasks.csv row 4", "ke-hoach.docx, table 3 row 2"."""
+        source, number = self.parts.get(row, (self.source, row))
+        return f"{source} row {number}"
 
 
 @dataclass
@@ -128,6 +138,7 @@ class PlanSource:
     fields: dict[str, Any]
     tasks: Table | None = None
     indicators: Table | None = None
+    appendix_only: bool = False  # appendices without their plan's heading: import with --plan
 
 
 @dataclass
@@ -160,8 +171,13 @@ def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
         return _workbook(path)
     if suffix == ".csv":
         return _csv(path)
+    if suffix == ".docx":
+        from workflow.docx_source import read_docx  # it builds on this module's tables
+
+        return read_docx(path)
+    hint = "; save a .doc as .docx in Word" if suffix == ".doc" else ""
     raise InvalidInput(
-        f"{path}: unsupported file type {suffix or '(none)'} (use .toml, .xlsx, .csv)"
+        f"{path}: unsupported file type {suffix or '(none)'} (use .toml, .xlsx, .csv, .docx{hint})"
     )
 
 
@@ -272,6 +288,7 @@ def _workbook(path: Path) -> PlanSource | Table:
 @dataclass
 class _Row:
     row_number: int
+    where: str  # "tasks.csv row 4": how a clerk finds it
     ref: str
     number: str
     position: int
@@ -318,6 +335,11 @@ def _columns(
     return found
 
 
+def recognised_columns(header: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """The columns of ``spec`` a header row names (column name -> index), problems aside."""
+    return _columns(Table("", header, []), spec, (), [])
+
+
 def _cell_text(text: str, multiline: bool) -> str:
     if not multiline:
         return clean(text)
@@ -343,17 +365,17 @@ def _rows(
             continue
         if not number:
             problems.append(
-                f"{table.source} row {row_number}, column 'STT': empty (each {kind} row needs its number)"
+                f"{table.where(row_number)}, column 'STT': empty (each {kind} row needs its number)"
             )
             continue
         if not _ARABIC.match(values["number"]):
             problems.append(
-                f"{table.source} row {row_number}, column 'STT': {values['number']!r} is neither a number nor a roman section"
+                f"{table.where(row_number)}, column 'STT': {values['number']!r} is neither a number nor a roman section"
             )
             continue
         if not values.get("name"):
             problems.append(
-                f"{table.source} row {row_number}, column '{'Tên nhiệm vụ' if kind == 'task' else 'Tên chỉ tiêu'}': empty"
+                f"{table.where(row_number)}, column '{'Tên nhiệm vụ' if kind == 'task' else 'Tên chỉ tiêu'}': empty"
             )
             continue
         yield row_number, values, section
@@ -405,17 +427,17 @@ def _validate_items(
             continue
         number = values["number"].rstrip(".")
         ref = f"{section[1]}.{number}" if section else number
+        where = table.where(row_number)
         if ref in refs:
-            problems.append(
-                f"{table.source} row {row_number}, column 'STT': {kind} {ref} repeats row {refs[ref]}"
-            )
+            earlier = table.where(refs[ref]).removeprefix(f"{table.source} ")
+            problems.append(f"{where}, column 'STT': {kind} {ref} repeats {earlier}")
             continue
         refs[ref] = row_number
-        lead_where = f"{table.source} row {row_number}, column 'Đơn vị chủ trì'"
+        lead_where = f"{where}, column 'Đơn vị chủ trì'"
         lead = _resolve(directory, values.get("lead", ""), scope, lead_where, create, problems)
         if not values.get("lead") and kind == "task":
             problems.append(f"{lead_where}: empty (every task needs a lead unit)")
-        coop_where = f"{table.source} row {row_number}, column 'Đơn vị phối hợp'"
+        coop_where = f"{where}, column 'Đơn vị phối hợp'"
         cooperating = [
             u
             for u in _resolve(
@@ -428,17 +450,16 @@ def _validate_items(
             if timing.kind is TimingKind.UNKNOWN:
                 shown = values.get("timing") or "(empty)"
                 warnings.append(
-                    f"{table.source} row {row_number}: timing {shown!r} not understood; task {ref} is imported and flagged for review"
+                    f"{where}: timing {shown!r} not understood; task {ref} is imported and flagged for review"
                 )
         else:
-            _check_indicator(values, section, table.source, row_number, problems)
-        items.append(_Row(row_number, ref, number, len(items), section, values, lead, cooperating))
+            _check_indicator(values, where, problems)
+        row = _Row(row_number, where, ref, number, len(items), section, values, lead, cooperating)
+        items.append(row)
     return items
 
 
-def _check_against_plan(
-    plan: Plan | None, rows: list[_Row], source: str, problems: list[str]
-) -> None:
+def _check_against_plan(plan: Plan | None, rows: list[_Row], problems: list[str]) -> None:
     """Re-import rules: the same section and STT is the same task, and nothing is guessed.
 
     A file whose rows were inserted, removed or renumbered would move one task's history onto
@@ -451,7 +472,7 @@ def _check_against_plan(
     for task in plan.tasks:
         by_name.setdefault(task.name_key, []).append(task)
     for row in rows:
-        where = f"{source} row {row.row_number}"
+        where = row.where
         task = by_ref.get(row.ref)
         name_key = fold_key(row.values["name"])
         elsewhere = [t for t in by_name.get(name_key, []) if t.ref != row.ref]
@@ -473,12 +494,10 @@ def _check_against_plan(
                 problems.append(f"{where}, column 'Thời gian hoàn thành': {problem}")
 
 
-def _check_indicator(
-    values: dict[str, str], section, source: str, row_number: int, problems: list[str]
-) -> None:
+def _check_indicator(values: dict[str, str], where: str, problems: list[str]) -> None:
     year = values.get("year", "")
     if year and not (year.isdigit() and 1900 <= int(year) <= 2200):
-        problems.append(f"{source} row {row_number}, column 'Năm': {year!r} is not a year")
+        problems.append(f"{where}, column 'Năm': {year!r} is not a year")
 
 
 def _target(text: str) -> tuple[str | None, Decimal | None]:
@@ -612,7 +631,7 @@ def import_plan(
     )
     require_organisation(actor, issuer, "import this plan")
     existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
-    _check_against_plan(existing, tasks, source.tasks.source if source.tasks else "", problems)
+    _check_against_plan(existing, tasks, problems)
     if problems:
         raise ImportFailed(source.source, problems)
     validated = _Validated(existing, fields, issuer, supersedes, sections, tasks, indicators)
@@ -848,8 +867,9 @@ def _apply_indicator(session: Session, plan: Plan, row: _Row, sections: dict) ->
     _sync_links(indicator.unit_links, row.lead, row.cooperating, IndicatorUnit)
 
 
-def plan_source_for_table(ctx: Context, plan_ref: str, table: Table) -> PlanSource:
-    """A bare tasks table, to be imported into an existing plan."""
+def plan_source_for_table(ctx: Context, plan_ref: str, table: Table | PlanSource) -> PlanSource:
+    """A bare tasks table, or the appendices of a document without its plan's heading (tasks
+    and indicators), to be imported into an existing plan."""
     plan = find_plan(ctx, plan_ref)
     fields = {
         "code": plan.code,
@@ -863,6 +883,8 @@ def plan_source_for_table(ctx: Context, plan_ref: str, table: Table) -> PlanSour
         "reporting_regime_text": plan.reporting_regime_text,
         "source": plan.source,
     }
+    if isinstance(table, PlanSource):
+        return PlanSource(table.source, fields, tasks=table.tasks, indicators=table.indicators)
     return PlanSource(table.source, fields, tasks=table)
 
 
