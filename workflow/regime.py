@@ -109,13 +109,43 @@ class ReportingRegime:
     def periods(self, start: date, end: date) -> list[Period]:
         """Report dates from ``start`` to ``end`` inclusive, one per day, widest period first."""
         by_day: dict[date, Period] = {}
-        for entry in self.entries:
-            for period in _entry_periods(entry, start.year, end.year):
-                if start <= period.nominal_date <= end:
-                    current = by_day.get(period.nominal_date)
-                    if current is None or _WIDTH[period.frequency] > _WIDTH[current.frequency]:
-                        by_day[period.nominal_date] = period
+        for period in self.every_period(start, end):
+            current = by_day.get(period.nominal_date)
+            if current is None or _WIDTH[period.frequency] > _WIDTH[current.frequency]:
+                by_day[period.nominal_date] = period
         return sorted(by_day.values())
+
+    def every_period(self, start: date, end: date) -> list[Period]:
+        """Every entry's periods whose report date is from ``start`` to ``end`` inclusive, also
+        those that share a day with a wider one: units send one report on 14 December (the
+        annual one), but the Office may still sum up the fourth quarter."""
+        return sorted(
+            period
+            for entry in self.entries
+            for period in _entry_periods(entry, start.year, end.year)
+            if start <= period.nominal_date <= end
+        )
+
+    def period(self, key: str) -> Period | None:
+        """The period ``key`` names (``2026-Q4``) if the regime has it; a malformed key is
+        refused with one message saying what a key looks like."""
+        frequency, year = parse_period_key(key)
+        key = key.strip().upper()
+        for period in self.every_period(date(year, 1, 1), date(year, 12, 31)):
+            if period.key == key and period.frequency is frequency:
+                return period
+        return None
+
+    def previous(self, period: Period) -> Period:
+        """The period of the same frequency before ``period`` (its report date ends the window
+        of what ``period`` covers)."""
+        year = period.nominal_date.year
+        earlier = [
+            p
+            for p in self.every_period(date(year - 1, 1, 1), period.nominal_date)
+            if p.frequency is period.frequency and p.nominal_date < period.nominal_date
+        ]
+        return earlier[-1]
 
 
 def _parse_entry(part: str) -> RegimeEntry:
@@ -170,6 +200,43 @@ def period_key(frequency: Frequency, day: date) -> str:
     if frequency is Frequency.SEMIANNUAL:
         return f"{day.year}-H{1 if day.month <= 6 else 2}"
     return str(day.year)
+
+
+_KEY = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$")
+
+
+def parse_period_key(key: str) -> tuple[Frequency, int]:
+    """The frequency and year of a period key: ``2026-11``, ``2026-Q4``, ``2026-H1``, ``2026``."""
+    match = _KEY.match((key or "").strip().upper())
+    if not match:
+        raise InvalidInput(
+            N_(
+                "period %(period)s: expected a month (2026-11), a quarter (2026-Q4), "
+                "a half-year (2026-H1) or a year (2026)"
+            ),
+            period=repr(key),
+        )
+    year, part = int(match[1]), match[2] or ""
+    if not part:
+        return Frequency.ANNUAL, year
+    if part.startswith("Q"):
+        return Frequency.QUARTERLY, year
+    if part.startswith("H"):
+        return Frequency.SEMIANNUAL, year
+    return Frequency.MONTHLY, year
+
+
+def period_start(key: str) -> date:
+    """The first calendar day of the period ``key`` names (a well-formed key)."""
+    frequency, year = parse_period_key(key)
+    part = key.strip().upper().partition("-")[2]
+    if frequency is Frequency.ANNUAL:
+        return date(year, 1, 1)
+    if frequency is Frequency.QUARTERLY:
+        return date(year, 3 * int(part[1:]) - 2, 1)
+    if frequency is Frequency.SEMIANNUAL:
+        return date(year, 1 if part == "H1" else 7, 1)
+    return date(year, int(part), 1)
 
 
 def period_end(frequency: Frequency, year: int, month: int) -> date:
