@@ -11,20 +11,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0007"
+revision = '0010'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    # A column added in place (no batch "move and copy"), so the board's triggers on other
-    # tables are untouched and reports has none.
-    op.add_column(
-        "reports", sa.Column("difficulties", sa.Text(), server_default="", nullable=False)
-    )
+    # A column added in place (no batch "move and copy"): reports has no board trigger to lose.
+    op.add_column('reports', sa.Column('difficulties', sa.Text(), server_default='', nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_column("difficulties")
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_column('difficulties')
