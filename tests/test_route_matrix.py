@@ -139,6 +139,8 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("board.unit", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     ("plans.home", "GET"):              (NO,      NO,       NO,       YES,     YES,     YES,  YES),
     ("plans.show", "GET"):              (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    # the consolidated report on a plan: those who read the board, in their organisation
+    ("plans.report", "GET"):            (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     # REPORT, REQUEST_EXTENSION: a lead unit, the Office for what its own unit leads
     ("tasks.report", "POST"):           (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("tasks.extension", "POST"):        (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
@@ -522,6 +524,7 @@ CALLS: dict[str, Call] = {
     "board.unit": Call(lambda t: f"/board/unit/{t.unit}", targeted=True),
     "plans.home": Call("/plans"),
     "plans.show": Call(lambda t: f"/plans/{t.plan}", targeted=True),
+    "plans.report": Call(lambda t: f"/plans/{t.plan}/report?period=2026-11", targeted=True),
     "tasks.report": Call(
         lambda t: f"/tasks/{t.task}/report",
         lambda v, t: (

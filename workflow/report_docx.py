@@ -198,7 +198,7 @@ def _letterhead(document: DocumentType, report: ConsolidatedReport) -> None:
     table = document.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
-    _widths(table, (7, 9))
+    _widths(table, (6.5, 9.5))
     left, right = table.rows[0].cells
     centre = WD_ALIGN_PARAGRAPH.CENTER
     if head.governing_body:
@@ -206,7 +206,7 @@ def _letterhead(document: DocumentType, report: ConsolidatedReport) -> None:
     _cell_para(left, head.issuing_body.upper(), bold=True, size=12, align=centre)
     _rule(left, 2.3)
     _cell_para(left, f"Số: …/{head.symbol}", size=13, align=centre)
-    _cell_para(right, NATION, bold=True, size=13, align=centre)
+    _cell_para(right, NATION, bold=True, size=12, align=centre)
     _cell_para(right, MOTTO, bold=True, size=14, align=centre)
     _rule(right, 2.2)
     _cell_para(right, date_line(head.place, report.made_on), italic=True, size=14, align=centre)
