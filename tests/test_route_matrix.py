@@ -147,6 +147,8 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("indicators.show", "GET"):         (NO,      MINE,     MINE,     HOME,    HOME,    ANY,  AWAY),
     ("indicators.record", "POST"):      (NO,      MINE,     MINE,     HOME,    NO,      ANY,  AWAY),
     ("board.indicators", "GET"):        (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    # the consolidated report on a plan: those who read the board, in their organisation
+    ("plans.report", "GET"):            (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     # REPORT, REQUEST_EXTENSION: a lead unit, the Office for what its own unit leads
     ("tasks.report", "POST"):           (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("tasks.extension", "POST"):        (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
@@ -561,6 +563,7 @@ CALLS: dict[str, Call] = {
         uses="nothing",
     ),
     "board.indicators": Call(lambda t: f"/board/plans/{t.plan_id}/indicators", targeted=True),
+    "plans.report": Call(lambda t: f"/plans/{t.plan}/report?period=2026-11", targeted=True),
     "tasks.report": Call(
         lambda t: f"/tasks/{t.task}/report",
         lambda v, t: (

@@ -28,6 +28,7 @@ from web.tasks import STATE_LABELS
 from web.work import ctx
 from workflow import board, stamp_cache
 from workflow.classify import DueClass
+from workflow.consolidated import report_periods
 from workflow.directions import explanations_for_board
 from workflow.indicators import indicator_standings, status_counts
 from workflow.queries import overdue_page
@@ -152,12 +153,16 @@ def home():
     filters, problems = _filters()
     session = ctx().session
     scope = board.organisation_unit_ids(session, me())
+    plans = board.plans_in_scope(session, scope)
+    chosen = next((p for p in plans if p.id == filters.plan_id and not problems), None)
     return render_template(
         "board/home.html",
         filters=filters,
         problems=problems,
         counts=None if problems else _counts_html(filters, scope),
-        plan_choices=board.plans_in_scope(session, scope),
+        plan_choices=plans,
+        report_plan=chosen,
+        report_periods=report_periods(ctx(), me(), chosen.code) if chosen else [],
         explanations=explanations_for_board(session, scope, ctx().now()),
         today=ctx().today(),
     ), (400 if problems else 200)

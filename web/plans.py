@@ -1,18 +1,33 @@
-"""Plans: the organisation's list (paged), and a plan laid out like its appendix (its rows
-filtered by words of the task name with ``q``)."""
+"""Plans: the organisation's list (paged), a plan laid out like its appendix (its rows filtered
+by words of the task name with ``q``), and the Office's consolidated report on it for a
+reporting period, downloaded as a Word report or its Excel annex."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import io
+
+from flask import Blueprint, render_template, request, send_file
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
 from web.paging import page_arg, per_page
 from web.tasks import STATE_BADGES, STATE_LABELS, TIMING_LABELS
-from web.work import ctx
+from web.work import ctx, undo
+from workflow.consolidated import build_report, file_name, report_periods
 from workflow.plan_view import plan_appendix, plans_for
+from workflow.report_docx import build_docx
+from workflow.report_xlsx import build_xlsx
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+REPORT_FORMATS = {  # format: (builder, media type)
+    "docx": (
+        build_docx,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "xlsx": (build_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
 
 
 @bp.route("")
@@ -27,11 +42,33 @@ def home():
 @login_required
 def show(code: str):
     words = request.args.get("q", "").strip()
+    page = plan_appendix(ctx().session, me(), code, ctx().today(), words)
     return render_template(
         "plans/show.html",
-        page=plan_appendix(ctx().session, me(), code, ctx().today(), words),
+        page=page,
         words=words,
         states=STATE_LABELS,
         badges=STATE_BADGES,
         timing_kinds=TIMING_LABELS,
+        report_periods=report_periods(ctx(), me(), page.plan.code),
+    )
+
+
+@bp.route("/<code>/report")
+@login_required
+def report(code: str):
+    """The consolidated report on the plan for ``period``, as a file to save (``format``:
+    docx or xlsx)."""
+    fmt = request.args.get("format", "docx")
+    if fmt not in REPORT_FORMATS:
+        undo()
+        message = _("“%(value)s” is not a valid choice.", value=fmt)
+        return render_template("errors/400.html", message=message), 400
+    made = build_report(ctx(), me(), code, request.args.get("period", ""))
+    build, media_type = REPORT_FORMATS[fmt]
+    return send_file(
+        io.BytesIO(build(made)),
+        mimetype=media_type,
+        as_attachment=True,
+        download_name=file_name(made, fmt),
     )

@@ -137,6 +137,9 @@ def _labels() -> dict:
 class ReportForm(FlaskForm):
     period = SelectField(_l("Period"), validators=[InputRequired()], validate_choice=True)
     text = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=20000)])
+    difficulties = TextAreaField(
+        _l("Difficulties and proposals (optional)"), validators=[Optional(), Length(max=20000)]
+    )
     progress = IntegerField(
         _l("Progress (%)"),
         validators=[
@@ -239,6 +242,7 @@ def report(task_id: int):
             progress=form.progress.data,
             period_key=form.period.data,
             expected_version=form.version.data,
+            difficulties=form.difficulties.data or "",
         )
     except InvalidInput as exc:
         _unless_stale(task_id, form.version.data)

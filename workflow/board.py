@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from workflow import stamp_cache
-from workflow.classify import DueClass, due_class, is_overdue, live_as_of
+from workflow.classify import DueClass, due_class, is_overdue, live_as_of, task_class
 from workflow.clock import local_date
 from workflow.errors import NotFound
 from workflow.lifecycle import STATES
@@ -277,9 +277,10 @@ def waiting_days(started: datetime | None, plan_issued_on: date | None, today: d
 
 
 def waiting_tasks(
-    session: Session, unit_ids: Sequence[int] | None, today: date
+    session: Session, unit_ids: Sequence[int] | None, today: date, *, plan_id: int | None = None
 ) -> list[WaitingTask]:
-    """Tasks waiting for their guidance document, the longest waiting first."""
+    """Tasks waiting for their guidance document (of one plan, with ``plan_id``), the longest
+    waiting first."""
     started = (
         sa.select(TaskEvent.task_id, sa.func.max(TaskEvent.at).label("at"))
         .where(TaskEvent.action == "start")
@@ -290,7 +291,11 @@ def waiting_tasks(
         sa.select(Task, started.c.at)
         .join(Task.plan)
         .outerjoin(started, started.c.task_id == Task.id)
-        .where(Task.status == "waiting", in_scope(unit_ids))
+        .where(
+            Task.status == "waiting",
+            in_scope(unit_ids),
+            sa.true() if plan_id is None else Task.plan_id == plan_id,
+        )
         .options(contains_eager(Task.plan))
         .order_by(Plan.id, Task.position)
     ).all()
@@ -515,6 +520,28 @@ def _per_plan(
         .order_by(Plan.id)
     )
     return _folded(session.execute(query))
+
+
+def task_classes(
+    session: Session,
+    as_of: date,
+    plan_id: int,
+    *,
+    kinds: Sequence[str] = DEADLINE_KINDS,
+) -> dict[int, DueClass]:
+    """The class of each task of a plan as of ``as_of``, over the due items the board counts
+    (the same kinds and the same rule): one grouped query. A task with no such item (waiting,
+    or ongoing with periodic reports only) is absent."""
+    rows = session.execute(
+        sa.select(DueItem.task_id, due_class(as_of).label("board_class"))
+        .join(Task, DueItem.task_id == Task.id)
+        .where(Task.plan_id == plan_id, DueItem.kind.in_(kinds), live_as_of(as_of))
+        .group_by(DueItem.task_id, sa.literal_column("board_class"))
+    )
+    found: dict[int, list[str]] = {}
+    for task_id, klass in rows:
+        found.setdefault(task_id, []).append(klass)
+    return {task_id: task_class(classes) for task_id, classes in found.items()}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ ends at the end of its last day.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -46,3 +47,20 @@ def live_as_of(as_of: date) -> ColumnElement[bool]:
 def is_overdue(as_of: date) -> ColumnElement[bool]:
     not_done = sa.or_(DueItem.status != "satisfied", DueItem.satisfied_on > as_of)
     return sa.and_(live_as_of(as_of), not_done, DueItem.due_date < as_of)
+
+
+# The class of a task with several due items, most pressing first: a task is overdue when any of
+# its items is; otherwise not yet due while anything of it is still to come; otherwise completed
+# late when any item was; otherwise completed on time.
+TASK_CLASS_ORDER = (
+    DueClass.OVERDUE,
+    DueClass.NOT_YET_DUE,
+    DueClass.COMPLETED_LATE,
+    DueClass.COMPLETED_ON_TIME,
+)
+
+
+def task_class(classes: Iterable[DueClass | str]) -> DueClass | None:
+    """One task's class from the classes of its due items; None when it has none."""
+    found = {DueClass(c) for c in classes}
+    return next((c for c in TASK_CLASS_ORDER if c in found), None)

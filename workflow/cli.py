@@ -360,6 +360,47 @@ def refresh(state: State, plan_ref: str | None) -> None:
     )
 
 
+@cli.command("report")
+@click.option("--plan", "plan_ref", required=True, help="Plan (code or number).")
+@click.option("--period", required=True, help="Reporting period: 2026-11, 2026-Q4, 2026-H1, 2026.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["docx", "xlsx"]), default="docx", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
+@click.option("--as", "username", help="Act as this user (default: the first administrator).")
+@pass_state
+def report_cmd(
+    state: State,
+    plan_ref: str,
+    period: str,
+    fmt: str,
+    output: Path | None,
+    username: str | None,
+) -> None:
+    """Write the Office's consolidated report on a plan for a period (Word, or its Excel annex).
+
+    Changes nothing in the database.
+    """
+    from workflow.consolidated import build_report, file_name
+    from workflow.demo import system_actor
+    from workflow.report_docx import build_docx
+    from workflow.report_xlsx import build_xlsx
+
+    with state.engine().context(write=False) as ctx:
+        actor = _user(ctx, username) if username else system_actor(ctx)
+        report = build_report(ctx, actor, plan_ref, period)
+        data = build_docx(report) if fmt == "docx" else build_xlsx(report)
+        output = output or Path(file_name(report, fmt))
+        line = (
+            f"report on {report.plan.number} for {report.period.key}, "
+            f"as of {report.as_of:%d/%m/%Y}, {len(report.tasks)} tasks"
+        )
+    output.write_bytes(data)
+    click.echo(f"{output}: {line}")
+
+
 # --- what is due --------------------------------------------------------------------------------
 
 

@@ -556,6 +556,8 @@ class Report(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)
+    # khó khăn, vướng mắc, đề xuất, kiến nghị: what the Office's consolidated report gathers
+    difficulties: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     progress: Mapped[int]
     status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
     submitted_at: Mapped[datetime]

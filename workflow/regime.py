@@ -109,13 +109,43 @@ class ReportingRegime:
     def periods(self, start: date, end: date) -> list[Period]:
         """Report dates from ``start`` to ``end`` inclusive, one per day, widest period first."""
         by_day: dict[date, Period] = {}
-        for entry in self.entries:
-            for period in _entry_periods(entry, start.year, end.year):
-                if start <= period.nominal_date <= end:
-                    current = by_day.get(period.nominal_date)
-                    if current is None or _WIDTH[period.frequency] > _WIDTH[current.frequency]:
-                        by_day[period.nominal_date] = period
+        for period in self.every_period(start, end):
+            current = by_day.get(period.nominal_date)
+            if current is None or _WIDTH[period.frequency] > _WIDTH[current.frequency]:
+                by_day[period.nominal_date] = period
         return sorted(by_day.values())
+
+    def every_period(self, start: date, end: date) -> list[Period]:
+        """Every entry's periods whose report date is from ``start`` to ``end`` inclusive, also
+        those that share a day with a wider one: units send one report on 14 December (the
+        annual one), but the Office may still sum up the fourth quarter."""
+        return sorted(
+            period
+            for entry in self.entries
+            for period in _entry_periods(entry, start.year, end.year)
+            if start <= period.nominal_date <= end
+        )
+
+    def period(self, key: str) -> Period | None:
+        """The period ``key`` names (``2026-Q4``) if the regime has it; a malformed key is
+        refused with one message saying what a key looks like."""
+        span = parse_period(key)
+        year = span.first_day.year
+        for period in self.every_period(date(year, 1, 1), date(year, 12, 31)):
+            if period.key == span.key and period.frequency is span.frequency:
+                return period
+        return None
+
+    def previous(self, period: Period) -> Period:
+        """The period of the same frequency before ``period`` (its report date ends the window
+        of what ``period`` covers)."""
+        year = period.nominal_date.year
+        earlier = [
+            p
+            for p in self.every_period(date(year - 1, 1, 1), period.nominal_date)
+            if p.frequency is period.frequency and p.nominal_date < period.nominal_date
+        ]
+        return earlier[-1]
 
 
 def _parse_entry(part: str) -> RegimeEntry:

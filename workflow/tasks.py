@@ -331,12 +331,17 @@ def submit_report(
     progress: int,
     period_key: str | None = None,
     expected_version: int | None = None,
+    difficulties: str = "",
 ) -> Report:
     """A lead unit reports on a task: it satisfies that period's due item (and the deadline,
-    when the work is complete) and waits for the Office to accept or return it."""
+    when the work is complete) and waits for the Office to accept or return it.
+
+    ``difficulties``: the difficulties, obstacles and proposals the unit raises (khó khăn,
+    vướng mắc, đề xuất, kiến nghị), optional; the Office's consolidated report gathers them."""
     require(actor, Action.REPORT, task)
     check_version(task, expected_version)
     text = _required(text, N_("report text"))
+    difficulties = (difficulties or "").strip()
     if not isinstance(progress, int) or not 0 <= progress <= 100:
         raise InvalidInput(
             N_("progress: a whole number from 0 to 100, got %(progress)s"), progress=repr(progress)
@@ -350,7 +355,12 @@ def submit_report(
         )
     item = report_target(ctx, task, period_key, progress)
     report = Report(
-        task=task, text=text, progress=progress, submitted_at=ctx.now(), submitted_by=actor
+        task=task,
+        text=text,
+        difficulties=difficulties,
+        progress=progress,
+        submitted_at=ctx.now(),
+        submitted_by=actor,
     )
     ctx.session.add(report)
     satisfied = [item]
@@ -377,6 +387,7 @@ def submit_report(
             "report_id": report.id,
             "progress": progress,
             "satisfies": [f"{d.kind} {d.period_key}" for d in satisfied],
+            **({"difficulties": difficulties} if difficulties else {}),
         },
         before_regenerate=apply_progress,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from workflow.classify import DueClass
 from workflow.models import DueItem
 from workflow.regime import vietnamese_period
 
@@ -18,6 +19,12 @@ STATE_VI = {
     "superseded": "đã được thay thế",
     "open": "chưa thực hiện",
     "satisfied": "đã báo cáo",
+}
+CLASS_VI = {
+    DueClass.COMPLETED_ON_TIME: "Hoàn thành đúng hạn",
+    DueClass.COMPLETED_LATE: "Hoàn thành quá hạn",
+    DueClass.NOT_YET_DUE: "Chưa đến hạn",
+    DueClass.OVERDUE: "Quá hạn",
 }
 
 

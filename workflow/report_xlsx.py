@@ -1,0 +1,129 @@
+"""The consolidated report's Excel annex: the task table of the Word report (the same rows,
+from :func:`workflow.consolidated.table_rows`) under a block of title rows, its header frozen
+and filtered, dates as Excel dates, progress as a number; and a second sheet with the figures
+by class and by lead unit."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workflow.classify import DueClass
+from workflow.consolidated import TABLE_HEADER, ConsolidatedReport, table_rows
+from workflow.wording import CLASS_VI, day
+
+FONT = "Times New Roman"
+DATE_FORMAT = "dd/mm/yyyy"
+TASK_WIDTHS = (7, 55, 30, 16, 11, 60, 13, 20)
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_ALIGN = Alignment(wrap_text=True, horizontal="center", vertical="center")
+RESULTS_SHEET = "Kết quả từng nhiệm vụ"
+FIGURES_SHEET = "Số liệu tổng hợp"
+
+
+def _titles(sheet: Worksheet, report: ConsolidatedReport, heading: str, width: int) -> int:
+    """The title rows across ``width`` columns; the row the table's header goes on."""
+    lines = [
+        (report.letterhead.issuing_body.upper(), Font(name=FONT, bold=True, size=12)),
+        (heading, Font(name=FONT, bold=True, size=14)),
+        (
+            f"Kế hoạch số {report.plan.number}: {report.plan.title}",
+            Font(name=FONT, italic=True, size=12),
+        ),
+        (
+            f"Kỳ báo cáo: {report.period_words} · số liệu tính đến ngày {day(report.as_of)}",
+            Font(name=FONT, italic=True, size=12),
+        ),
+    ]
+    for row, (text, font) in enumerate(lines, start=1):
+        sheet.cell(row=row, column=1, value=text).font = font
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
+    return len(lines) + 2
+
+
+def _header(sheet: Worksheet, row: int, names: Sequence[str]) -> None:
+    for column, name in enumerate(names, start=1):
+        cell = sheet.cell(row=row, column=column, value=name)
+        cell.font = Font(name=FONT, bold=True, size=12)
+        cell.alignment, cell.border = HEADER_ALIGN, BOX
+
+
+def _write_row(sheet: Worksheet, row: int, values: Sequence, bold: bool = False) -> None:
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column, value=value)
+        cell.font = Font(name=FONT, size=12, bold=bold)
+        cell.alignment, cell.border = WRAP, BOX
+        if isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+
+
+def _results(sheet: Worksheet, report: ConsolidatedReport) -> None:
+    sheet.title = RESULTS_SHEET
+    header = _titles(sheet, report, "KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ", len(TABLE_HEADER))
+    _header(sheet, header, TABLE_HEADER)
+    rows = table_rows(report)
+    for offset, row in enumerate(rows, start=1):
+        _write_row(sheet, header + offset, row.cells, bold=row.heading)
+        progress = sheet.cell(row=header + offset, column=TABLE_HEADER.index("Tiến độ (%)") + 1)
+        progress.number_format = "0"
+    last = header + len(rows)
+    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(TABLE_HEADER))}{max(last, header)}"
+    for column, width in enumerate(TASK_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.print_title_rows = f"{header}:{header}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _figures(sheet: Worksheet, report: ConsolidatedReport) -> None:
+    classes = [CLASS_VI[c] for c in DueClass]
+    width = 2 + len(classes) + 2
+    row = _titles(sheet, report, "SỐ LIỆU TỔNG HỢP", width)
+    counts = report.overall
+    _header(sheet, row, ("STT", "Phân loại", "Số lượng"))
+    for index, klass in enumerate(DueClass, start=1):
+        _write_row(sheet, row + index, (index, CLASS_VI[klass], counts.classes[klass]))
+    row += len(DueClass) + 1
+    _write_row(sheet, row, ("", "Tổng cộng", counts.total), bold=True)
+    row += 2
+    sheet.cell(row=row, column=1, value="Theo đơn vị chủ trì").font = Font(name=FONT, bold=True)
+    row += 1
+    _header(
+        sheet,
+        row,
+        ("STT", "Đơn vị chủ trì", *classes, "Quá hạn lâu nhất từ", "Tổng số ngày quá hạn"),
+    )
+    units = sorted(report.by_unit, key=lambda c: (-c.overdue, c.name))
+    for index, unit in enumerate(units, start=1):
+        values = (
+            index,
+            unit.name,
+            *(unit.classes[c] for c in DueClass),
+            unit.oldest_overdue,
+            unit.days_late,
+        )
+        _write_row(sheet, row + index, values)
+    for column, width_chars in enumerate((7, 45, 16, 16, 16, 16, 16, 16), start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width_chars
+
+
+def build_xlsx(report: ConsolidatedReport) -> bytes:
+    """The annex as the bytes of an .xlsx file."""
+    book = Workbook()
+    _results(book.active, report)
+    _figures(book.create_sheet(FIGURES_SHEET), report)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
