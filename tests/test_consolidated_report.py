@@ -348,7 +348,9 @@ def test_the_command_writes_both_files(scenario, tmp_path):
     assert said == f"{word}: report on 1/KH-SKHCN for 2026-Q4, as of 27/11/2026, 5 tasks\n"
     ok(nhiemvu(tmp_path, *base, "--period", "2026-Q4", "--format", "xlsx", "-o", str(annex)))
     assert Document(str(word)).tables and load_workbook(annex)[RESULTS_SHEET].freeze_panes
-    assert "period '2026-Q9'" in refused(nhiemvu(tmp_path, *base, "--period", "2026-Q9"))
+    assert "period: '2026-Q9' is not a period" in refused(
+        nhiemvu(tmp_path, *base, "--period", "2026-Q9")
+    )
     assert "qlkhcn.head (unit_head) may not view" in refused(
         nhiemvu(tmp_path, *base, "--period", "2026-Q4", "--as", "qlkhcn.head")
     )

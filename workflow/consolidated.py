@@ -245,7 +245,7 @@ def _states(session: Session, plan_id: int, as_of: date) -> dict[int, str]:
 
 def _sections(ctx: Context, actor: User, plan: Plan, as_of: date) -> list[SectionResults]:
     session = ctx.session
-    appendix = plan_appendix(session, actor, plan.code)
+    appendix = plan_appendix(session, actor, plan.code, as_of)
     classes = board.task_classes(session, as_of, plan.id, kinds=KINDS)
     reports = _latest_reports(session, plan.id, as_of)
     states = _states(session, plan.id, as_of)
