@@ -21,11 +21,18 @@ from tests.test_web_office_board import snapshot as office_snapshot
 from workflow import board
 from workflow import tasks as svc
 from workflow.classify import DueClass
-from workflow.consolidated import TABLE_HEADER, build_report, table_rows
+from workflow.consolidated import (
+    INDICATOR_HEADER,
+    TABLE_HEADER,
+    build_report,
+    indicator_rows,
+    table_rows,
+)
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
-from workflow.models import BoardStamp, Report
+from workflow.indicators import indicator_standings, record_indicator_value
+from workflow.models import BoardStamp, Indicator, Report
 from workflow.report_docx import MOTTO, NATION, build_docx
-from workflow.report_xlsx import FIGURES_SHEET, RESULTS_SHEET, build_xlsx
+from workflow.report_xlsx import FIGURES_SHEET, INDICATORS_SHEET, RESULTS_SHEET, build_xlsx
 
 TODAY = date(2026, 11, 27)
 SECTION_ROWS = [
@@ -36,6 +43,12 @@ SECTION_ROWS = [
     ["II", "Hoàn thiện thể chế", "", "", ""],
     ["1", "Việc chưa đến hạn", "Phòng Quản lý KH&CN", "", "6/2027"],
     ["2", "Việc chờ hướng dẫn", "Phòng Quản lý TĐC", "", "Sau khi có hướng dẫn của Trung ương"],
+]
+INDICATOR_ROWS = [
+    ["1", "0407", "Tỷ lệ doanh nghiệp đổi mới sáng tạo", "%", "≥ 40", "Phòng Quản lý KH&CN"],
+    ["2", "0408", "Chỉ số đổi mới sáng tạo (PII)", "Thứ bậc", "≤ 55", "Phòng Quản lý KH&CN"],
+    ["3", "0409", "Doanh thu dịch vụ KH&CN", "Tỷ đồng", "", "Phòng Quản lý TĐC"],
+    ["4", "0410", "Số người nghiên cứu", "Người/vạn dân", "10", "Phòng Quản lý TĐC"],
 ]
 LACK = "Thiếu kinh phí, đề nghị bổ sung dự toán"
 LATE = "Chậm do chờ số liệu của các xã"
@@ -55,6 +68,15 @@ def _report(engine, clock, day: date, ref: str, who: str, progress: int, **extra
         ).id
 
 
+def _indicator(engine, clock, day: date, code: str, who: str, value: str) -> None:
+    clock.set(day)
+    with engine.context() as ctx:
+        indicator = ctx.session.scalar(sa.select(Indicator).where(Indicator.code == code))
+        record_indicator_value(
+            ctx, user(ctx, who), indicator.id, "2026", value, source_note=f"Thống kê {code}"
+        )
+
+
 def _review(engine, clock, day: date, report_id: int, reason: str = "") -> None:
     clock.set(day)
     with engine.context() as ctx:
@@ -71,7 +93,11 @@ def scenario(make_plan, engine, clock):
     one task done on time, one done late, one overdue, one not yet due, one waiting for central
     guidance; difficulties reported along the way; today is 27 Nov 2026."""
     clock.set(date(2026, 9, 1))
-    make_plan(SECTION_ROWS, issued_on="2026-08-20")
+    make_plan(SECTION_ROWS, issued_on="2026-08-20", indicators=INDICATOR_ROWS)
+    _indicator(engine, clock, date(2026, 10, 15), "0407", "qlkhcn.head", "45,5 %")
+    _indicator(engine, clock, date(2026, 10, 16), "0408", "qlkhcn.head", "hạng 60")
+    _indicator(engine, clock, date(2026, 12, 1), "0408", "qlkhcn.head", "hạng 50")  # after 27/11
+    _indicator(engine, clock, date(2026, 10, 17), "0409", "qltdc.head", "12")
     done = _report(engine, clock, date(2026, 10, 20), "I.1", "qlkhcn.head", 100)
     _review(engine, clock, date(2026, 10, 21), done)
     late = _report(engine, clock, date(2026, 10, 5), "I.2", "qlkhcn.head", 100)
@@ -235,12 +261,13 @@ def test_the_word_report_is_laid_out_as_an_administrative_document(scenario):
     assert "BÁO CÁO" in text
     assert "Kết quả thực hiện Kế hoạch số 1/KH-SKHCN kỳ quý IV/2026" in text
     assert "(Số liệu tính đến ngày 27/11/2026)" in text
-    parts = [t for t in text if t[:3] in ("I. ", "II.", "III", "IV.")]
+    parts = [t for t in text if t.split(". ")[0] in ("I", "II", "III", "IV", "V")]
     assert parts == [
         "I. KẾT QUẢ CHUNG",
         "II. KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ",
-        "III. NHIỆM VỤ CHỜ HƯỚNG DẪN CỦA TRUNG ƯƠNG",
-        "IV. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+        "III. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU",
+        "IV. NHIỆM VỤ CHỜ HƯỚNG DẪN CỦA TRUNG ƯƠNG",
+        "V. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ",
     ]
     assert any(LACK in t for t in text) and any(LATE in t for t in text)
     assert not any("Bị trả lại" in t for t in text)
@@ -420,3 +447,65 @@ def test_a_unit_writes_difficulties_with_its_report_on_the_task_page(scenario, a
     with scenario.context(write=False) as ctx:
         latest = ctx.session.scalar(sa.select(Report).order_by(Report.id.desc()).limit(1))
         assert latest.difficulties == "Đề nghị gia hạn đến quý I/2027"
+
+
+def test_indicators_against_their_targets_are_the_boards_in_both_files(scenario):
+    """The indicators part carries each indicator's latest value as of the report's date (a
+    value reported after it is not there), judged as the board's indicators view judges it."""
+    _, word, excel = _build(scenario)
+    with scenario.context(write=False) as ctx:
+        report = build_report(ctx, user(ctx, "vps.office"), "test-plan", "2026-Q4")
+        rows = [list(row.cells) for row in indicator_rows(report)]
+        standings = indicator_standings(ctx.session, report.plan.id, TODAY)
+    assert [s.status.value for s in standings] == ["met", "not_met", "no_target", "no_data"]
+    expected = [
+        [
+            "1",
+            "0407",
+            "Tỷ lệ doanh nghiệp đổi mới sáng tạo",
+            "%",
+            "≥ 40",
+            "45,5 % (45,5)",
+            "năm 2026",
+            "Thống kê 0407",
+            "Đạt",
+        ],
+        [
+            "2",
+            "0408",
+            "Chỉ số đổi mới sáng tạo (PII)",
+            "Thứ bậc",
+            "≤ 55",
+            "hạng 60 (60)",
+            "năm 2026",
+            "Thống kê 0408",
+            "Không đạt",
+        ],
+        [
+            "3",
+            "0409",
+            "Doanh thu dịch vụ KH&CN",
+            "Tỷ đồng",
+            "",
+            "12",
+            "năm 2026",
+            "Thống kê 0409",
+            "Không có chỉ tiêu để so sánh",
+        ],
+        ["4", "0410", "Số người nghiên cứu", "Người/vạn dân", "10", "", "", "", "Chưa có số liệu"],
+    ]
+    assert rows == expected
+
+    document = Document(io.BytesIO(word))
+    (table,) = [
+        t for t in document.tables if [c.text for c in t.rows[0].cells] == list(INDICATOR_HEADER)
+    ]
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == expected
+
+    sheet = load_workbook(io.BytesIO(excel))[INDICATORS_SHEET]
+    header_row = next(r for r in sheet.iter_rows(values_only=True) if r[:2] == ("STT", "Mã số"))
+    assert list(header_row) == list(INDICATOR_HEADER)
+    rows = list(sheet.iter_rows(values_only=True))
+    body = [[c or "" for c in r] for r in rows[rows.index(header_row) + 1 :]]
+    assert body == expected
+    assert sheet.freeze_panes == f"A{rows.index(header_row) + 2}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -39,3 +39,9 @@ class FixedClock:
 def local_date(instant: datetime) -> date:
     """The calendar day in Vietnam of an aware instant."""
     return instant.astimezone(LOCAL_TZ).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after ``day`` in Vietnam, in UTC: what happened before it happened
+    by the end of that day."""
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ).astimezone(UTC)

@@ -16,23 +16,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from workflow import board
 from workflow.classify import DueClass
-from workflow.clock import LOCAL_TZ, local_date
+from workflow.clock import end_of_day, local_date
 from workflow.context import Context
 from workflow.errors import InvalidInput
+from workflow.indicators import IndicatorStanding, format_number
 from workflow.messages import N_, Message
 from workflow.models import Plan, Report, Task, TaskEvent, Unit, User
 from workflow.permissions import require_organisation
-from workflow.plan_view import plan_appendix
+from workflow.plan_view import PlanAppendix, plan_appendix
 from workflow.plans import find_plan
 from workflow.regime import Period, ReportingRegime, parse_period, vietnamese_period
-from workflow.wording import CLASS_VI, STATE_VI
+from workflow.wording import CLASS_VI, INDICATOR_STATUS_VI, STATE_VI
 
 KINDS = board.KIND_FILTERS["tasks"]  # what the board counts by default
 MAX_NAMED_PERIODS = 12  # periods a refusal names, the newest first
@@ -95,6 +96,7 @@ class ConsolidatedReport:
     sections: list[SectionResults]
     waiting: list[board.WaitingTask]
     difficulties: list[UnitDifficulties]
+    indicators: list[IndicatorStanding]  # indicators.indicator_standings as of ``as_of``
     letterhead: Letterhead
 
     @property
@@ -178,6 +180,7 @@ def build_report(
     totals = board.per_plan(session, as_of, scope, plan_id=plan.id, kinds=KINDS)
     regime = ReportingRegime.parse(plan.reporting_regime)
     since = regime.previous(period).nominal_date + timedelta(days=1)
+    appendix = plan_appendix(session, actor, plan.code, as_of)
     return ConsolidatedReport(
         plan=plan,
         period=period,
@@ -185,7 +188,8 @@ def build_report(
         made_on=today,
         overall=totals[0] if totals else _no_counts(plan),
         by_unit=board.per_unit(session, as_of, scope, plan_id=plan.id, kinds=KINDS),
-        sections=_sections(ctx, actor, plan, as_of),
+        sections=_sections(session, appendix, plan, as_of),
+        indicators=appendix.indicators,
         waiting=board.waiting_tasks(session, scope, as_of, plan_id=plan.id),
         difficulties=_difficulties(session, plan.id, since, as_of),
         letterhead=letterhead(plan),
@@ -196,15 +200,10 @@ def _no_counts(plan: Plan) -> board.Counts:
     return board.Counts(plan.id, plan.number, plan.code, 0, 0, 0, 0, None, 0)
 
 
-def _end_of(day: date) -> datetime:
-    """The first instant after ``day`` in Vietnam: what happened before it happened by then."""
-    return datetime.combine(day + timedelta(days=1), time.min, LOCAL_TZ)
-
-
 def _counted(plan_id: int, until: date) -> sa.Select:
     """The plan's reports submitted by the end of ``until``, except those already returned by
     then (the Office refused them)."""
-    end = _end_of(until)
+    end = end_of_day(until)
     return (
         sa.select(Report)
         .join(Task, Report.task_id == Task.id)
@@ -232,7 +231,7 @@ def _states(session: Session, plan_id: int, as_of: date) -> dict[int, str]:
         .join(Task, TaskEvent.task_id == Task.id)
         .where(
             Task.plan_id == plan_id,
-            TaskEvent.at < _end_of(as_of),
+            TaskEvent.at < end_of_day(as_of),
             TaskEvent.to_status.is_not(None),
         )
         .group_by(TaskEvent.task_id)
@@ -243,9 +242,9 @@ def _states(session: Session, plan_id: int, as_of: date) -> dict[int, str]:
     return {task_id: status for task_id, status in rows}
 
 
-def _sections(ctx: Context, actor: User, plan: Plan, as_of: date) -> list[SectionResults]:
-    session = ctx.session
-    appendix = plan_appendix(session, actor, plan.code, as_of)
+def _sections(
+    session: Session, appendix: PlanAppendix, plan: Plan, as_of: date
+) -> list[SectionResults]:
     classes = board.task_classes(session, as_of, plan.id, kinds=KINDS)
     reports = _latest_reports(session, plan.id, as_of)
     states = _states(session, plan.id, as_of)
@@ -284,7 +283,9 @@ def _difficulties(
     the report was written by someone without a unit)."""
     query = (
         _counted(plan_id, as_of)
-        .where(Report.submitted_at >= _end_of(since - timedelta(days=1)), Report.difficulties != "")
+        .where(
+            Report.submitted_at >= end_of_day(since - timedelta(days=1)), Report.difficulties != ""
+        )
         .options(
             selectinload(Report.submitted_by).joinedload(User.unit),
             selectinload(Report.task).selectinload(Task.unit_links),
@@ -380,6 +381,58 @@ def table_rows(report: ConsolidatedReport) -> list[TableRow]:
                     ),
                 )
             )
+    return rows
+
+
+INDICATOR_HEADER = (
+    "STT",
+    "Mã số",
+    "Chỉ tiêu",
+    "Đơn vị tính",
+    "Mục tiêu",
+    "Kết quả",
+    "Kỳ số liệu",
+    "Nguồn số liệu",
+    "Đánh giá",
+)
+
+
+def indicator_rows(report: ConsolidatedReport) -> list[TableRow]:
+    """The rows of the indicators table, the same in the Word report and in the Excel annex:
+    a heading row per section, then each indicator's latest value as of the report's date
+    (the value as the unit wrote it, and the number read from it when there is one)."""
+    rows: list[TableRow] = []
+    section = None
+    for standing in report.indicators:
+        indicator, latest = standing.indicator, standing.latest
+        if standing.section_title and standing.section_title != section:
+            section = standing.section_title
+            number = indicator.section.number if indicator.section else ""
+            rows.append(TableRow(True, (number, "", section, *[""] * 6)))
+        target = indicator.target_text
+        if indicator.horizon_year and target:
+            target = f"{target} (năm {indicator.horizon_year})"
+        value = ""
+        if latest is not None:
+            value = latest.value_text
+            if latest.value is not None and format_number(latest.value) != latest.value_text:
+                value = f"{latest.value_text} ({format_number(latest.value)})"
+        rows.append(
+            TableRow(
+                False,
+                (
+                    indicator.number or indicator.ref,
+                    indicator.code or "",
+                    indicator.name,
+                    indicator.measure,
+                    target,
+                    value,
+                    vietnamese_period(latest.period_key) if latest else "",
+                    latest.source_note if latest else "",
+                    INDICATOR_STATUS_VI[standing.status],
+                ),
+            )
+        )
     return rows
 
 

@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from workflow.clock import LOCAL_TZ
+from workflow.clock import end_of_day
 from workflow.context import Context
 from workflow.errors import InvalidInput, NotFound
 from workflow.messages import N_, Message
@@ -298,11 +298,6 @@ class IndicatorStanding:
         return self.latest.period_key if self.latest else None
 
 
-def _end_of(day: date) -> datetime:
-    """The first instant after ``day`` in Vietnam, in UTC: values reported before it count."""
-    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ).astimezone(UTC)
-
-
 def _last_of_each_period(rows: Sequence[IndicatorValue]) -> dict[str, IndicatorValue]:
     """Each period's value as last corrected: ``rows`` in the order they were reported."""
     return {row.period_key: row for row in rows}
@@ -357,7 +352,7 @@ def indicator_standings(
         sa.select(IndicatorValue)
         .where(
             IndicatorValue.indicator_id.in_([i.id for i in indicators]),
-            IndicatorValue.reported_at < _end_of(as_of),
+            IndicatorValue.reported_at < end_of_day(as_of),
         )
         .order_by(IndicatorValue.id)
         .options(joinedload(IndicatorValue.unit), joinedload(IndicatorValue.reported_by))

@@ -27,7 +27,14 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from workflow.classify import DueClass
-from workflow.consolidated import TABLE_HEADER, ConsolidatedReport, table_rows
+from workflow.consolidated import (
+    INDICATOR_HEADER,
+    TABLE_HEADER,
+    ConsolidatedReport,
+    TableRow,
+    indicator_rows,
+    table_rows,
+)
 from workflow.wording import CLASS_VI, day
 
 FONT = "Times New Roman"
@@ -299,20 +306,55 @@ def overall_part(document: DocumentType, report: ConsolidatedReport, number: str
     )
 
 
-def results_part(document: DocumentType, report: ConsolidatedReport, number: str) -> None:
-    """II. Each task's result as of the report's date, under its section, on landscape pages
-    (the table is wide); the document returns to portrait after it."""
+def _wide_table(
+    document: DocumentType,
+    number: str,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[TableRow],
+    widths: Sequence[float],
+) -> None:
+    """A numbered part that is one wide table, on landscape pages; the document returns to
+    portrait after it."""
     _page(document.add_section(WD_SECTION.NEW_PAGE), landscape=True)
-    _heading(document, number, "Kết quả thực hiện từng nhiệm vụ")
-    rows = table_rows(report)
+    _heading(document, number, title)
     _grid(
         document,
-        TABLE_HEADER,
+        header,
         [[_text(v) for v in row.cells] for row in rows],
-        (1.2, 6, 3.4, 2.3, 1.6, 6, 2.2, 2),
+        widths,
         bold_rows=[row.heading for row in rows],
     )
     _page(document.add_section(WD_SECTION.NEW_PAGE))
+
+
+def results_part(document: DocumentType, report: ConsolidatedReport, number: str) -> None:
+    """Each task's result as of the report's date, under its section."""
+    _wide_table(
+        document,
+        number,
+        "Kết quả thực hiện từng nhiệm vụ",
+        TABLE_HEADER,
+        table_rows(report),
+        (1.2, 6, 3.4, 2.3, 1.6, 6, 2.2, 2),
+    )
+
+
+def indicators_part(document: DocumentType, report: ConsolidatedReport, number: str) -> None:
+    """The plan's indicators against their targets: the latest value each lead unit reported
+    by the report's date, and whether it meets the target."""
+    if not report.indicators:
+        _heading(document, number, "Kết quả thực hiện các chỉ tiêu")
+        _para(document, "Kế hoạch không giao chỉ tiêu cụ thể.", indent=True)
+        return
+    _wide_table(
+        document,
+        number,
+        "Kết quả thực hiện các chỉ tiêu",
+        INDICATOR_HEADER,
+        indicator_rows(report),
+        (1.1, 1.5, 5.6, 2, 3.6, 3, 2, 3, 2.2),
+    )
 
 
 def _text(value: str | int | date | None) -> str:
@@ -379,6 +421,7 @@ def difficulties_part(document: DocumentType, report: ConsolidatedReport, number
 PARTS: tuple[Part, ...] = (
     overall_part,
     results_part,
+    indicators_part,
     waiting_part,
     difficulties_part,
 )

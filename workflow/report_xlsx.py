@@ -15,7 +15,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workflow.classify import DueClass
-from workflow.consolidated import TABLE_HEADER, ConsolidatedReport, table_rows
+from workflow.consolidated import (
+    INDICATOR_HEADER,
+    TABLE_HEADER,
+    ConsolidatedReport,
+    TableRow,
+    indicator_rows,
+    table_rows,
+)
 from workflow.wording import CLASS_VI, day
 
 FONT = "Times New Roman"
@@ -27,6 +34,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, horizontal="center", vertical="center")
 RESULTS_SHEET = "Kết quả từng nhiệm vụ"
 FIGURES_SHEET = "Số liệu tổng hợp"
+INDICATORS_SHEET = "Chỉ tiêu"
+INDICATOR_WIDTHS = (7, 9, 50, 14, 30, 22, 14, 30, 16)
 
 
 def _titles(sheet: Worksheet, report: ConsolidatedReport, heading: str, width: int) -> int:
@@ -66,25 +75,54 @@ def _write_row(sheet: Worksheet, row: int, values: Sequence, bold: bool = False)
             cell.number_format = DATE_FORMAT
 
 
-def _results(sheet: Worksheet, report: ConsolidatedReport) -> None:
-    sheet.title = RESULTS_SHEET
-    header = _titles(sheet, report, "KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ", len(TABLE_HEADER))
-    _header(sheet, header, TABLE_HEADER)
-    rows = table_rows(report)
+def _table_sheet(
+    sheet: Worksheet,
+    report: ConsolidatedReport,
+    heading: str,
+    header: Sequence[str],
+    rows: Sequence[TableRow],
+    widths: Sequence[int],
+) -> int:
+    """A sheet that is one table under the title rows: frozen below its header, filtered,
+    printed landscape on A4 one page wide with the header on every page. Returns the
+    header's row."""
+    top = _titles(sheet, report, heading, len(header))
+    _header(sheet, top, header)
     for offset, row in enumerate(rows, start=1):
-        _write_row(sheet, header + offset, row.cells, bold=row.heading)
-        progress = sheet.cell(row=header + offset, column=TABLE_HEADER.index("Tiến độ (%)") + 1)
-        progress.number_format = "0"
-    last = header + len(rows)
-    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
-    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(TABLE_HEADER))}{max(last, header)}"
-    for column, width in enumerate(TASK_WIDTHS, start=1):
+        _write_row(sheet, top + offset, row.cells, bold=row.heading)
+    last = top + len(rows)
+    sheet.freeze_panes = sheet.cell(row=top + 1, column=1)
+    sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{max(last, top)}"
+    for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.print_title_rows = f"{header}:{header}"
+    sheet.print_title_rows = f"{top}:{top}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return top
+
+
+def _results(sheet: Worksheet, report: ConsolidatedReport) -> None:
+    sheet.title = RESULTS_SHEET
+    rows = table_rows(report)
+    top = _table_sheet(
+        sheet, report, "KẾT QUẢ THỰC HIỆN TỪNG NHIỆM VỤ", TABLE_HEADER, rows, TASK_WIDTHS
+    )
+    progress = TABLE_HEADER.index("Tiến độ (%)") + 1
+    for offset in range(1, len(rows) + 1):
+        sheet.cell(row=top + offset, column=progress).number_format = "0"
+
+
+def _indicators(sheet: Worksheet, report: ConsolidatedReport) -> None:
+    _table_sheet(
+        sheet,
+        report,
+        "KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU",
+        INDICATOR_HEADER,
+        indicator_rows(report),
+        INDICATOR_WIDTHS,
+    )
 
 
 def _figures(sheet: Worksheet, report: ConsolidatedReport) -> None:
@@ -124,6 +162,8 @@ def build_xlsx(report: ConsolidatedReport) -> bytes:
     book = Workbook()
     _results(book.active, report)
     _figures(book.create_sheet(FIGURES_SHEET), report)
+    if report.indicators:
+        _indicators(book.create_sheet(INDICATORS_SHEET), report)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -26,6 +26,12 @@ CLASS_VI = {
     DueClass.NOT_YET_DUE: "Chưa đến hạn",
     DueClass.OVERDUE: "Quá hạn",
 }
+INDICATOR_STATUS_VI = {
+    "met": "Đạt",
+    "not_met": "Không đạt",
+    "no_data": "Chưa có số liệu",
+    "no_target": "Không có chỉ tiêu để so sánh",
+}
 
 
 def day(value: date) -> str:
