@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from tests.conftest import csrf_token, sign_in, user
 from tests.test_import_preview import counts
@@ -246,3 +247,24 @@ def test_tasks_imported_through_the_web_keep_their_history(
             sa.select(TaskEvent).join(Task).where(Task.ref == "I.1").order_by(TaskEvent.id)
         )
         assert [(e.action, e.actor.username) for e in events] == [("imported", "vps.office")]
+
+
+def test_units_nobody_knows_are_created_only_when_asked(
+    app, office, organisation: Engine, tmp_path: Path
+) -> None:
+    path = build_workbook(tmp_path / "ke-hoach.xlsx")
+    book = load_workbook(path)
+    book["Nhiệm vụ"]["C3"] = "Phòng Mới Thành Lập"  # task I.1's lead unit
+    book.save(path)
+
+    token = token_of(upload(office, path.read_bytes(), "ke-hoach.xlsx"))
+    html = office.get(f"/plans/imports/{token}").get_data(as_text=True)
+    assert "unknown unit &#39;Phòng Mới Thành Lập&#39;" in html and 'id="commit-import"' not in html
+
+    before = counts(organisation)
+    token = token_of(upload(office, path.read_bytes(), "ke-hoach.xlsx", create_units="y"))
+    html = office.get(f"/plans/imports/{token}").get_data(as_text=True)
+    assert "Phòng Mới Thành Lập <span" in html and ">new unit</span>" in html
+    assert 'id="commit-import"' in html and counts(organisation) == before
+    post(office, f"/plans/imports/{token}/commit")
+    assert counts(organisation)["Unit"] == before["Unit"] + 1
