@@ -19,7 +19,7 @@ import vobject
 from workflow import calendars
 from workflow.config import load_settings
 from workflow.context import Engine
-from workflow.models import Unit
+from workflow.models import ImportUpload, Plan, Unit
 
 CHROMIUM = shutil.which("chromium")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
@@ -126,3 +126,41 @@ def test_a_feed_copied_from_the_calendars_page_holds_every_deadline(browser, ser
     for uid, (due, name) in expected.items():
         assert got[uid].dtstart.value == due
         assert f": {name}\n" in got[uid].description.value + "\n"
+
+
+def test_the_office_uploads_a_workbook_previews_it_and_commits(browser, served, tmp_path):
+    """An .xlsx chosen in the file field, its rows previewed as they will be stored, then
+    committed: the plan's page shows the summary and the tasks, read back from the database."""
+    from tests.test_importer import build_workbook
+
+    base, password = served
+    workbook = build_workbook(tmp_path / "ke-hoach-moi.xlsx")
+    office = signed_in(browser, base, "vps.office", password)
+    office.goto(f"{base}/plans")
+    office.set_input_files("#import-document", str(workbook))
+    with office.expect_navigation():
+        office.click("#import-plan button[type=submit]")
+    assert "/plans/imports/" in office.url
+    assert office.locator("h1").inner_text() == "Import preview: ke-hoach-moi.xlsx"
+    rows = office.locator("#preview-tasks tr[data-ref]")
+    assert rows.count() == 3
+    first = office.locator('#preview-tasks tr[data-ref="I.1"]')
+    assert "Fixed deadline" in first.inner_text() and "30/06/2026" in first.inner_text()
+    assert "Văn phòng Sở" in first.inner_text() and "New" in first.inner_text()
+    assert office.locator("#preview-problems").count() == 0
+
+    with office.expect_navigation():
+        office.click("#commit-import button[type=submit]")
+    assert office.url == f"{base}/plans/xlsx-2026"
+    assert "3 tasks created, 0 updated, 0 unchanged, 2 indicators" in office.content()
+    assert office.locator("table.appendix tr[data-task]").count() == 3
+
+    engine = Engine(load_settings(tmp_path))
+    try:
+        with engine.context(write=False) as ctx:
+            plan = ctx.session.scalar(sa.select(Plan).where(Plan.code == "xlsx-2026"))
+            assert plan.number == "15/KH-SKHCN"
+            assert sorted(t.ref for t in plan.tasks) == ["I.1", "I.2", "II.1"]
+            assert ctx.session.scalar(sa.select(sa.func.count()).select_from(ImportUpload)) == 0
+    finally:
+        engine.close()

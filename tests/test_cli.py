@@ -627,3 +627,44 @@ def test_calendar_export_writes_a_units_feed(demo_dir: Path, tmp_path: Path) -> 
     printed = ok(nhiemvu(demo_dir, *args))
     assert printed.count("BEGIN:VEVENT") == len(events)
     assert "does not exist" in refused(nhiemvu(demo_dir, "calendar", "export", "--unit", "NOPE"))
+
+
+def _row_counts(instance: Path) -> dict[str, int]:
+    """How many rows each table of the instance's database holds."""
+    import sqlite3
+
+    with sqlite3.connect(instance / "nhiemvu.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_import_dry_run_shows_each_row_and_writes_nothing(instance: Path, tmp_path: Path) -> None:
+    before, rows = _state(instance), _row_counts(instance)
+    table = tmp_path / "bo-sung.csv"
+    table.write_text(
+        _HEADER
+        + "1,Nhiệm vụ bổ sung,Văn phòng Sở,,3/2027\n"
+        + "2,Nhiệm vụ chờ hướng dẫn,Phòng Mới Tinh,,Sau khi có hướng dẫn của Trung ương\n",
+        "utf-8",
+    )
+    args = ("import", "--dry-run", "--plan", "skhcn-57-2025", str(table))
+
+    stderr = refused(nhiemvu(instance, *args))
+    assert "1 problem, nothing imported" in stderr
+    assert "bo-sung.csv row 3, column 'Đơn vị chủ trì'" in stderr and "Phòng Mới Tinh" in stderr
+
+    out = ok(nhiemvu(instance, *args[:2], "--create-units", *args[2:]))
+    assert "dry run, nothing written" in out
+    assert "updates plan skhcn-57-2025" in out
+    first = next(line for line in out.splitlines() if line.startswith("1 "))
+    assert first.split()[:4] == ["1", "new", "fixed", "31/03/2027"] and VPS in first
+    second = next(line for line in out.splitlines() if line.startswith("2 "))
+    assert "conditional" in second and "Phòng Mới Tinh (new unit)" in second
+    assert "2 tasks new, 0 changed, 0 unchanged, 0 indicators" in out
+    assert "tasks of the plan not in this file, left as they are: I.1, I.2" in out
+    assert _state(instance) == before and _row_counts(instance) == rows
+
+    # the same file, imported for real, does what the dry run said
+    done = ok(nhiemvu(instance, "import", "--create-units", "--plan", "skhcn-57-2025", str(table)))
+    assert "2 tasks created, 0 updated, 0 unchanged" in done
+    assert _row_counts(instance)["units"] == rows["units"] + 1

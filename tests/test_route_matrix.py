@@ -51,6 +51,7 @@ route the app no longer has.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -61,7 +62,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD, PlanMaker, sign_in, task_by_ref, user
+from tests.conftest import PASSWORD, TASK_HEADER, PlanMaker, sign_in, task_by_ref, user
+from tests.test_importer import build_workbook
 from tests.test_web_office_board import snapshot as office_snapshot
 from workflow import administration, calendars, permissions
 from workflow import tasks as svc
@@ -71,6 +73,7 @@ from workflow.models import (
     CalendarSubscription,
     ExplanationRequest,
     ExtensionRequest,
+    ImportUpload,
     Indicator,
     IndicatorValue,
     Notification,
@@ -81,6 +84,7 @@ from workflow.models import (
     UnitAlias,
     User,
 )
+from workflow.uploads import store_upload
 
 # --- roles, targets, outcomes --------------------------------------------------------------------
 
@@ -116,6 +120,10 @@ FORM_AWAY = {**dict.fromkeys(HOME, NOT_OFFERED), ELSEWHERE: OK}
 # anybody else it does not exist. The target's ones belong to its lead unit's head (LEADS)
 UNKNOWN = dict.fromkeys(TARGETS, "404")
 OWNER = {**UNKNOWN, OWN: OK}
+# a plan file uploaded for import is its uploader's alone: the Office that imports the target's
+# plan (vps.office at home, vinhtuy.office away) uploaded the target's one
+UPLOADER_HOME = {**UNKNOWN, **dict.fromkeys(HOME, OK)}
+UPLOADER_AWAY = {**UNKNOWN, ELSEWHERE: OK}
 
 Cell = frozenset | dict
 
@@ -149,6 +157,13 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("board.indicators", "GET"):        (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
     # the consolidated report on a plan: those who read the board, in their organisation
     ("plans.report", "GET"):            (NO,      NO,       NO,       HOME,    HOME,    ANY,  AWAY),
+    # IMPORT: the Office uploads a plan file, into a plan of its organisation, and previews,
+    # commits or cancels only its own upload
+    ("imports.upload", "POST"):         (NO,      NO,       NO,       YES,     NO,      YES,  YES),
+    ("imports.update", "POST"):         (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("imports.preview", "GET"):         (NO,      NO,       NO,  UPLOADER_HOME, NO,   UNKNOWN, UPLOADER_AWAY),
+    ("imports.commit", "POST"):         (NO,      NO,       NO,  UPLOADER_HOME, NO,   UNKNOWN, UPLOADER_AWAY),
+    ("imports.cancel", "POST"):         (NO,      NO,       NO,  UPLOADER_HOME, NO,   UNKNOWN, UPLOADER_AWAY),
     # REPORT, REQUEST_EXTENSION: a lead unit, the Office for what its own unit leads
     ("tasks.report", "POST"):           (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
     ("tasks.extension", "POST"):        (NO,      MINE,     MINE,     OFFICES, NO,      ANY,  NO),
@@ -282,6 +297,7 @@ class Target:
     subscription: int  # the lead unit head's subscription to the lead unit's calendar
     token: str  # and its token
     notification: int  # an unread notification to the lead unit head
+    upload: str  # the token of a file adding a task to the plan, uploaded by its Office
 
 
 def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
@@ -324,9 +340,12 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     with engine.context() as ctx:
         for username in filter(None, ROLES.values()):
             _notify(ctx, user(ctx, username), "inbox")
-        for code, (*_, targets) in PLANS.items():
+        for code, (_, _, office, targets) in PLANS.items():
             for target in targets:
                 head, standing = user(ctx, LEADS[target][1]), spare(ctx, target, 0)
+                uploaded = store_upload(
+                    ctx, user(ctx, office), "bo-sung.csv", _addition(target), plan_code=code
+                )
                 subscribed = calendars.subscribe(ctx.session, head, "unit", head.unit_id, ctx.now())
                 notice = _notify(ctx, head, target)
                 tasks, closed, waiting = refs[target]
@@ -370,10 +389,24 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             subscription=subscribed.subscription.id,
                             token=subscribed.token,
                             notification=notice.id,
+                            upload=uploaded.token,
                         )
                     )
         assert closed.status == "closed" and waiting.status == "waiting"
     return found
+
+
+def _addition(target: str) -> bytes:
+    """A table adding one task to the target's plan, as the Office uploads it."""
+    number = 90 + TARGETS.index(target)
+    return (
+        ",".join(TASK_HEADER) + f"\n{number},Việc bổ sung {target},{LEADS[target][0]},,3/2027\n"
+    ).encode()
+
+
+def _workbook() -> bytes:
+    """A workbook holding a whole plan, as the Office uploads it."""
+    return build_workbook(io.BytesIO()).getvalue()
 
 
 def _notify(ctx, person: User, name: str) -> Notification:
@@ -436,7 +469,7 @@ class Call:
     data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
     effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
     targeted: bool = False
-    # what of the target it changes: "task", "closed", "waiting", "subscription",
+    # what of the target it changes: "task", "closed", "waiting", "subscription", "upload",
     # "notification" (each used once: the scenario is rebuilt for the next), "spare", or
     # "nothing": it adds, and the next request may add again to the same target
     uses: str = "task"
@@ -488,6 +521,14 @@ def _unread(db, t):
 def _explanations_asked(db, t):
     query = sa.select(sa.func.count()).where(ExplanationRequest.task_id == t.closed)
     return db.scalar(query)
+
+
+def _uploads(db, t):
+    return db.scalar(sa.select(sa.func.count()).select_from(ImportUpload))
+
+
+def _upload_kept(db, t):
+    return db.scalar(sa.select(ImportUpload.id).where(ImportUpload.token == t.upload))
 
 
 def _passwords(db, t):
@@ -564,6 +605,31 @@ CALLS: dict[str, Call] = {
     ),
     "board.indicators": Call(lambda t: f"/board/plans/{t.plan_id}/indicators", targeted=True),
     "plans.report": Call(lambda t: f"/plans/{t.plan}/report?period=2026-11", targeted=True),
+    "imports.upload": Call(
+        "/plans/imports",
+        lambda v, t: {"document": (io.BytesIO(_workbook()), "ke-hoach.xlsx")},
+        effect=_uploads,
+    ),
+    "imports.update": Call(
+        lambda t: f"/plans/{t.plan}/imports",
+        lambda v, t: {"document": (io.BytesIO(_addition(OWN)), "bo-sung.csv")},
+        effect=_uploads,
+        targeted=True,
+        uses="nothing",
+    ),
+    "imports.preview": Call(lambda t: f"/plans/imports/{t.upload}", targeted=True),
+    "imports.commit": Call(
+        lambda t: f"/plans/imports/{t.upload}/commit",
+        effect=_upload_kept,
+        targeted=True,
+        uses="upload",
+    ),
+    "imports.cancel": Call(
+        lambda t: f"/plans/imports/{t.upload}/cancel",
+        effect=_upload_kept,
+        targeted=True,
+        uses="upload",
+    ),
     "tasks.report": Call(
         lambda t: f"/tasks/{t.task}/report",
         lambda v, t: (

@@ -57,3 +57,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(413, lambda e: page(413, _too_large(app)))
+
+
+def _too_large(app: Flask) -> str:
+    limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return gettext("The file is larger than %(limit)d MB: nothing was stored.", limit=limit)

@@ -1,6 +1,7 @@
 """Plans: the organisation's list (paged), a plan laid out like its appendix (its rows filtered
 by words of the task name with ``q``), and the Office's consolidated report on it for a
-reporting period, downloaded as a Word report or its Excel annex."""
+reporting period, downloaded as a Word report or its Excel annex. The Office finds on both
+pages the form to import a plan from a document (web/imports.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ import io
 
 from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField
 
 from web.auth import me
 from web.paging import page_arg, per_page
 from web.tasks import STATE_BADGES, STATE_LABELS, TIMING_LABELS
 from web.work import ctx, undo
 from workflow.consolidated import build_report, file_name, report_periods
+from workflow.permissions import Action, can
 from workflow.plan_view import plan_appendix, plans_for
 from workflow.report_docx import build_docx
 from workflow.report_xlsx import build_xlsx
@@ -30,17 +36,41 @@ REPORT_FORMATS = {  # format: (builder, media type)
 }
 
 
+class UpdateForm(FlaskForm):
+    """A document that updates the plan whose page shows the form."""
+
+    document = FileField(_l("Document"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class ImportForm(UpdateForm):
+    """A document holding a whole plan, from the plans list."""
+
+    create_units = BooleanField(_l("Create units that nobody knows"))
+
+
 @bp.route("")
 @login_required
 def home():
+    return list_page()
+
+
+def list_page(form: ImportForm | None = None, status: int = 200):
+    """The plans list; with ``form``, the import form as it was refused."""
     return render_template(
-        "plans/list.html", plans=plans_for(ctx().session, me(), page_arg(), per_page())
-    )
+        "plans/list.html",
+        plans=plans_for(ctx().session, me(), page_arg(), per_page()),
+        import_form=_offered(form, ImportForm),
+    ), status
 
 
 @bp.route("/<code>")
 @login_required
 def show(code: str):
+    return plan_page(code)
+
+
+def plan_page(code: str, form: UpdateForm | None = None, status: int = 200):
+    """A plan's page; with ``form``, the update form as it was refused."""
     words = request.args.get("q", "").strip()
     page = plan_appendix(ctx().session, me(), code, ctx().today(), words)
     return render_template(
@@ -50,8 +80,16 @@ def show(code: str):
         states=STATE_LABELS,
         badges=STATE_BADGES,
         timing_kinds=TIMING_LABELS,
+        update_form=_offered(form, UpdateForm),
         report_periods=report_periods(ctx(), me(), page.plan.code),
-    )
+    ), status
+
+
+def _offered(form: FlaskForm | None, kind: type[FlaskForm]) -> FlaskForm | None:
+    """The import form, for those who may import."""
+    if not can(me(), Action.IMPORT):
+        return None
+    return form if form is not None else kind(formdata=None)
 
 
 @bp.route("/<code>/report")

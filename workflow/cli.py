@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.config import load_settings
 from workflow.context import Context, Engine
 from workflow.db import sqlite_file
-from workflow.errors import InvalidInput, NhiemvuError, NotFound
+from workflow.errors import ImportFailed, InvalidInput, NhiemvuError, NotFound
 from workflow.models import ROLES, Report, User
 from workflow.queries import (
     ALL_KINDS,
@@ -40,6 +40,10 @@ from workflow.queries import (
     upcoming,
 )
 from workflow.regime import vietnamese_period
+
+if TYPE_CHECKING:  # the importer loads openpyxl: only the import command needs it
+    from workflow.importer import ImportPreview, UnitPreview
+    from workflow.timing import Timing
 
 KIND_CHOICES = ["deadline", "occurrence", "report", "all"]
 
@@ -242,6 +246,11 @@ def password_set(state: State, username: str, password: str) -> None:
 )
 @click.option("--create-units", is_flag=True, help="Create units nobody knows instead of refusing.")
 @click.option("--as", "username", help="Act as this user (default: the first administrator).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what the import would do, and its problems; write nothing.",
+)
 @pass_state
 def import_(
     state: State,
@@ -249,6 +258,7 @@ def import_(
     plan_ref: str | None,
     create_units: bool,
     username: str | None,
+    dry_run: bool,
 ) -> None:
     """Import plan manifests (.toml), workbooks (.xlsx), tables (.csv), Word documents (.docx)
     or organisation files.
@@ -259,38 +269,41 @@ def import_(
     from workflow.importer import (
         LARGE_IMPORT,
         PlanSource,
-        Table,
         count_rows,
         import_plan,
+        needs_plan,
         plan_source_for_table,
+        preview_import,
         read_source,
     )
     from workflow.organisation import load_organisation
 
     engine = state.engine()
     for path in files:
-        with engine.context() as ctx:
+        with engine.context(write=not dry_run) as ctx:
             source = read_source(path)
+            if isinstance(source, dict) and dry_run:
+                raise InvalidInput(f"{path}: --dry-run previews plans, not organisation files")
             if isinstance(source, dict):
                 actor = _user(ctx, username) if username else existing_admin(ctx)
                 org = load_organisation(ctx.session, source, path.name, actor)
                 click.echo(f"{path}: {org.units} units, {org.groups} groups, {org.users} users")
                 continue
-            if isinstance(source, Table):
+            if needs_plan(source):
                 if not plan_ref:
                     raise InvalidInput(
-                        f"{path}: a bare table needs --plan CODE (or import its plan manifest)"
-                    )
-                source = plan_source_for_table(ctx, plan_ref, source)
-            elif isinstance(source, PlanSource) and source.appendix_only:
-                if not plan_ref:
-                    raise InvalidInput(
-                        f"{path}: appendices without their plan's heading (no 'Số:' number): "
-                        "name the plan they belong to with --plan CODE"
+                        f"{path}: a bare table, or appendices without their plan's heading "
+                        "(no 'Số:' number), needs the plan they belong to: --plan CODE"
                     )
                 source = plan_source_for_table(ctx, plan_ref, source)
             assert isinstance(source, PlanSource)
             actor = _user(ctx, username) if username else system_actor(ctx)
+            if dry_run:
+                preview = preview_import(ctx, actor, source, create_units=create_units)
+                click.echo(_preview_text(path, preview))
+                if preview.problems:
+                    raise ImportFailed(source.source, preview.problems)
+                continue
             rows = count_rows(source)
             if rows >= LARGE_IMPORT and sys.stderr.isatty():
                 with click.progressbar(
@@ -308,6 +321,86 @@ def import_(
             )
             for line in [*result.superseded, *result.warnings]:
                 click.echo(f"  {line}")
+
+
+def _preview_text(path: Path, preview: ImportPreview) -> str:
+    """A dry run as text: the plan, a line per row, the warnings; nothing was written."""
+    plan = preview.plan
+    doing = f"updates plan {plan.updates}" if plan.updates else "new plan"
+    changed = f" (changes {', '.join(plan.changes)})" if plan.changes else ""
+    lines = [
+        f"{path}: dry run, nothing written",
+        f"plan {plan.number} [{plan.code}]: {doing}{changed}",
+        f"  {plan.title}",
+        f"  issuer: {_unit_names([plan.issuer] if plan.issuer else []) or plan.issuer_text or '-'}"
+        f"; issued: {_issued(plan.issued_on) or plan.issued_text or '-'}"
+        f"; regime: {plan.reporting_regime}",
+    ]
+    if plan.supersedes:
+        lines.append(f"  supersedes plan {plan.supersedes[1]} [{plan.supersedes[0]}]")
+    if preview.tasks:
+        rows = [
+            [
+                t.ref,
+                _action_text(t.action, t.changes),
+                t.timing.kind.value,
+                _timing_reading(t.timing),
+                _unit_names(t.lead)[:40],
+                t.name[:50],
+            ]
+            for t in preview.tasks
+        ]
+        lines += ["", _table(["ref", "import", "timing", "read as", "lead", "task"], rows)]
+    if preview.indicators:
+        rows = [
+            [
+                i.ref,
+                _action_text(i.action, i.changes),
+                i.code,
+                f"{i.comparator or ''}{i.target_value if i.target_value is not None else i.target_text}",
+                str(i.year or ""),
+                _unit_names(i.lead)[:40],
+                i.name[:50],
+            ]
+            for i in preview.indicators
+        ]
+        lines += [
+            "",
+            _table(["ref", "import", "code", "target", "year", "lead", "indicator"], rows),
+        ]
+    counts = (preview.count("new"), preview.count("changed"), preview.count("unchanged"))
+    lines += [
+        "",
+        f"{counts[0]} tasks new, {counts[1]} changed, {counts[2]} unchanged, "
+        f"{len(preview.indicators)} indicators",
+    ]
+    if preview.untouched:
+        refs = ", ".join(ref for ref, _ in preview.untouched)
+        lines.append(f"tasks of the plan not in this file, left as they are: {refs}")
+    lines += [f"warning: {w}" for w in preview.warnings]
+    return "\n".join(lines)
+
+
+def _issued(day: date | None) -> str:
+    return f"{day:%d/%m/%Y}" if day else ""
+
+
+def _action_text(action: str, changes: list[str]) -> str:
+    return f"changed: {', '.join(changes)}" if action == "changed" else action
+
+
+def _timing_reading(timing: Timing) -> str:
+    """What a timing was read as: its deadline, its rhythm, or what it waits for."""
+    parts = [
+        f"{timing.deadline:%d/%m/%Y}" if timing.deadline else "",
+        timing.frequency.value if timing.frequency else "",
+        timing.trigger or "",
+    ]
+    return "; ".join(p for p in parts if p) or "-"
+
+
+def _unit_names(units: Sequence[UnitPreview]) -> str:
+    return "; ".join(f"{u.name} (new unit)" if u.new else u.name for u in units)
 
 
 # --- plans ---------------------------------------------------------------------------------------

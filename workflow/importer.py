@@ -19,6 +19,7 @@ column, and the whole import is refused. Re-importing a file changes only what c
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import tomllib
@@ -54,10 +55,11 @@ from workflow.plans import find_plan, supersede_plan
 from workflow.regime import ReportingRegime
 from workflow.tasks import record_change, timing_change_problem
 from workflow.text import clean, fold_key
-from workflow.timing import TimingKind, parse_timing
+from workflow.timing import Timing, TimingKind, parse_timing
 from workflow.units import UnitDirectory, UnresolvedName
 
 Progress = Callable[[int], None]
+CreateUnit = Callable[[str, Unit | None], Unit]  # a unit nobody knows, under its scope
 
 TASK_COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("stt", "tt", "so tt"),
@@ -307,6 +309,8 @@ class _Validated:
     sections: dict[tuple[str, str], tuple[int, str]]
     tasks: list[_Row]
     indicators: list[_Row]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _columns(
@@ -386,14 +390,14 @@ def _resolve(
     text: str,
     scope: Unit | None,
     where: str,
-    create: bool,
+    create: CreateUnit | None,
     problems: list[str],
 ) -> list[Unit]:
     try:
         return directory.resolve_cell(text, scope)
     except UnresolvedName as exc:
-        if create and not exc.candidates:
-            directory.create_unit(exc.phrase, scope)
+        if create is not None and not exc.candidates:
+            create(exc.phrase, scope)
             return _resolve(directory, text, scope, where, create, problems)
         hint = "" if exc.candidates else " (add it, or an alias, or import with --create-units)"
         problems.append(f"{where}: {exc}{hint}")
@@ -405,7 +409,7 @@ def _validate_items(
     kind: str,
     directory: UnitDirectory,
     scope: Unit | None,
-    create: bool,
+    create: CreateUnit | None,
     sections: dict,
     problems: list[str],
     warnings: list[str],
@@ -543,7 +547,11 @@ def _check_plan_keys(fields: dict[str, Any], where: str, problems: list[str]) ->
 
 
 def _validate_plan(
-    ctx: Context, source: PlanSource, directory: UnitDirectory, create: bool, problems: list[str]
+    ctx: Context,
+    source: PlanSource,
+    directory: UnitDirectory,
+    create: CreateUnit | None,
+    problems: list[str],
 ) -> tuple[Unit | None, Plan | None, dict[str, Any]]:
     f = dict(source.fields)
     where = f"{source.source} [plan]"
@@ -598,6 +606,206 @@ def _validate_plan(
     return issuer, supersedes, f
 
 
+# --- previewing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitPreview:
+    """A unit a row names, resolved; ``new``: the import would create it (--create-units)."""
+
+    code: str
+    name: str
+    new: bool = False
+
+
+@dataclass
+class RowPreview:
+    """One task or indicator row as the import will store it, and what it does to it.
+
+    ``action``: "new", "changed" (``changes`` names the fields) or "unchanged".
+    """
+
+    row: int
+    section: str  # the roman numeral, "" outside sections
+    section_title: str
+    ref: str
+    number: str
+    name: str
+    lead: list[UnitPreview]
+    cooperating: list[UnitPreview]
+    action: str
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskPreview(RowPreview):
+    timing: Timing = field(default_factory=lambda: parse_timing(""))
+    outputs: str = ""
+
+
+@dataclass
+class IndicatorPreview(RowPreview):
+    code: str = ""
+    measure: str = ""
+    target_text: str = ""
+    comparator: str | None = None
+    target_value: Decimal | None = None
+    year: int | None = None
+
+
+@dataclass
+class PlanPreview:
+    code: str
+    number: str
+    title: str
+    issuer: UnitPreview | None
+    issuer_text: str
+    issued_on: date | None
+    issued_text: str
+    reporting_regime: str
+    reporting_regime_text: str
+    implements: list[str]
+    updates: str | None  # the code of the plan this import updates; None: a new plan
+    changes: list[str]  # the plan's fields the import changes
+    supersedes: tuple[str, str] | None  # (code, number) of the plan it replaces
+
+
+@dataclass
+class ImportPreview:
+    """What :func:`import_plan` would do with a source, computed without writing anything."""
+
+    source: str
+    plan: PlanPreview
+    tasks: list[TaskPreview]
+    indicators: list[IndicatorPreview]
+    untouched: list[tuple[str, str]]  # (ref, name) of the plan's tasks the file does not list
+    problems: list[str]  # each names the table, the row and the column; any refuses the import
+    warnings: list[str]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+    def count(self, action: str) -> int:
+        return sum(1 for task in self.tasks if task.action == action)
+
+    def task_sections(self) -> list[tuple[tuple[str, str], list[TaskPreview]]]:
+        """The task rows grouped by section, in file order: [((number, title), rows)]."""
+        groups: list[tuple[tuple[str, str], list[TaskPreview]]] = []
+        for task in self.tasks:
+            key = (task.section, task.section_title)
+            if not groups or groups[-1][0] != key:
+                groups.append((key, []))
+            groups[-1][1].append(task)
+        return groups
+
+
+def preview_import(
+    ctx: Context, actor: User, source: PlanSource, *, create_units: bool = False
+) -> ImportPreview:
+    """What importing ``source`` would store and change, and its problems; writes nothing.
+
+    The same validation as :func:`import_plan`; units it would create are shown as new ones.
+    """
+    v = _validate(ctx, actor, source, create_units=create_units, persist_units=False)
+    plan = v.plan
+    titles = {key: title for key, (_, title) in v.sections.items()}
+    with ctx.session.no_autoflush:
+        tasks_by_ref = {task.ref: task for task in plan.tasks} if plan else {}
+        tasks = [_task_preview(row, tasks_by_ref.get(row.ref), titles) for row in v.tasks]
+        indicators_by_ref = {i.ref: i for i in plan.indicators} if plan else {}
+        indicators = [
+            _indicator_preview(row, indicators_by_ref.get(row.ref), titles) for row in v.indicators
+        ]
+        listed = {row.ref for row in v.tasks}
+        untouched = [(t.ref, t.name) for t in tasks_by_ref.values() if t.ref not in listed]
+        if not v.tasks:
+            untouched = []
+        plan_preview = _plan_preview(source, v)
+    return ImportPreview(
+        source.source, plan_preview, tasks, indicators, untouched, v.problems, v.warnings
+    )
+
+
+def _unit_preview(unit: Unit) -> UnitPreview:
+    return UnitPreview(unit.code, unit.name, unit.id is None)
+
+
+def _row_preview(row: _Row, titles: dict, action: str, changes: list[str]) -> dict[str, Any]:
+    return {
+        "row": row.row_number,
+        "section": row.section[1] if row.section else "",
+        "section_title": clean(titles.get(row.section, "")) if row.section else "",
+        "ref": row.ref,
+        "number": row.number,
+        "name": row.values["name"],
+        "lead": [_unit_preview(u) for u in row.lead],
+        "cooperating": [_unit_preview(u) for u in row.cooperating],
+        "action": action,
+        "changes": changes,
+    }
+
+
+def _action(existing: object | None, changes: list[str]) -> str:
+    if existing is None:
+        return "new"
+    return "changed" if changes else "unchanged"
+
+
+def _task_preview(row: _Row, task: Task | None, titles: dict) -> TaskPreview:
+    timing = parse_timing(row.values.get("timing", ""))
+    changes = sorted(_task_changes(task, row, _task_values(row, timing))) if task else []
+    if task is not None and task.position != row.position:
+        changes.append("position")  # rows before it added or left out: updated all the same
+    return TaskPreview(
+        **_row_preview(row, titles, _action(task, changes), changes),
+        timing=timing,
+        outputs=row.values.get("outputs", ""),
+    )
+
+
+def _indicator_preview(row: _Row, indicator: Indicator | None, titles: dict) -> IndicatorPreview:
+    title = clean(titles.get(row.section, "")) if row.section else ""
+    values = _indicator_values(row, title)
+    changes = []
+    if indicator is not None:
+        changes = [k for k, v in values.items() if getattr(indicator, k) != v]
+        if _linked_units(indicator.unit_links) != _row_units(row):
+            changes.append("units")
+    return IndicatorPreview(
+        **_row_preview(row, titles, _action(indicator, changes), changes),
+        code=values["code"] or "",
+        measure=values["measure"],
+        target_text=values["target_text"],
+        comparator=values["comparator"],
+        target_value=values["target_value"],
+        year=values["horizon_year"],
+    )
+
+
+def _plan_preview(source: PlanSource, v: _Validated) -> PlanPreview:
+    values = _plan_values(source, v)
+    changes = []
+    if v.plan is not None:
+        changes = [k for k, value in values.items() if getattr(v.plan, k) != value]
+    supersedes = (v.supersedes.code, v.supersedes.number) if v.supersedes else None
+    return PlanPreview(
+        code=v.fields["code"],
+        number=values["number"],
+        title=values["title"],
+        issuer=_unit_preview(v.issuer) if v.issuer else None,
+        issuer_text=values["issuer_text"],
+        issued_on=values["issued_on"],
+        issued_text=values["issued_text"],
+        reporting_regime=values["reporting_regime"],
+        reporting_regime_text=values["reporting_regime_text"],
+        implements=values["implements"],
+        updates=v.plan.code if v.plan is not None else None,
+        changes=changes,
+        supersedes=supersedes,
+    )
+
+
 # --- applying --------------------------------------------------------------------------------------
 
 
@@ -610,32 +818,41 @@ def import_plan(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Validate everything, then write it all, or raise :class:`ImportFailed` and write nothing."""
+    validated = _validate(ctx, actor, source, create_units=create_units, persist_units=True)
+    if validated.problems:
+        raise ImportFailed(source.source, validated.problems)
+    return _apply(ctx, actor, source, validated, validated.warnings, progress)
+
+
+def _validate(
+    ctx: Context, actor: User, source: PlanSource, *, create_units: bool, persist_units: bool
+) -> _Validated:
+    """Everything an import checks, for the import and its preview alike.
+
+    Units nobody knows are created when ``create_units``; a preview passes
+    ``persist_units=False`` and they exist only in this validation (id None).
+    """
     require(actor, Action.IMPORT)
     problems: list[str] = []
     warnings: list[str] = []
     directory = UnitDirectory(ctx.session)
-    issuer, supersedes, fields = _validate_plan(ctx, source, directory, create_units, problems)
+    create = (
+        functools.partial(directory.create_unit, persist=persist_units) if create_units else None
+    )
+    issuer, supersedes, fields = _validate_plan(ctx, source, directory, create, problems)
     sections: dict[tuple[str, str], tuple[int, str]] = {}
     tasks = _validate_items(
-        source.tasks, "task", directory, issuer, create_units, sections, problems, warnings
+        source.tasks, "task", directory, issuer, create, sections, problems, warnings
     )
     indicators = _validate_items(
-        source.indicators,
-        "indicator",
-        directory,
-        issuer,
-        create_units,
-        sections,
-        problems,
-        warnings,
+        source.indicators, "indicator", directory, issuer, create, sections, problems, warnings
     )
     require_organisation(actor, issuer, "import this plan")
     existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
     _check_against_plan(existing, tasks, problems)
-    if problems:
-        raise ImportFailed(source.source, problems)
-    validated = _Validated(existing, fields, issuer, supersedes, sections, tasks, indicators)
-    return _apply(ctx, actor, source, validated, warnings, progress)
+    return _Validated(
+        existing, fields, issuer, supersedes, sections, tasks, indicators, problems, warnings
+    )
 
 
 def _apply(
@@ -654,16 +871,8 @@ def _apply(
     if plan is None:
         plan = Plan(code=f["code"], number=f["number"])
         session.add(plan)
-    plan.number = f["number"]
-    plan.title = clean(str(f.get("title") or ""))
-    plan.issuer = v.issuer
-    plan.issuer_text = clean(str(f.get("issuer") or ""))
-    plan.issued_on = f.get("issued_on")
-    plan.issued_text = clean(str(f.get("issued_text") or ""))
-    plan.implements = f["implements"]
-    plan.reporting_regime = f["reporting_regime"]
-    plan.reporting_regime_text = clean(str(f.get("reporting_regime_text") or ""))
-    plan.source = clean(str(f.get("source") or source.source))
+    for key, value in _plan_values(source, v).items():
+        setattr(plan, key, value)
     session.flush()
     section_rows = _apply_sections(session, plan, v.sections)
     result = ImportResult(plan, warnings=warnings)
@@ -690,6 +899,23 @@ def _apply(
         result.superseded = supersede_plan(ctx, actor, plan, v.supersedes)
     session.flush()
     return result
+
+
+def _plan_values(source: PlanSource, v: _Validated) -> dict[str, Any]:
+    """The plan's fields as the import stores them."""
+    f = v.fields
+    return {
+        "number": f["number"],
+        "title": clean(str(f.get("title") or "")),
+        "issuer": v.issuer,
+        "issuer_text": clean(str(f.get("issuer") or "")),
+        "issued_on": f.get("issued_on"),
+        "issued_text": clean(str(f.get("issued_text") or "")),
+        "implements": f["implements"],
+        "reporting_regime": f["reporting_regime"],
+        "reporting_regime_text": clean(str(f.get("reporting_regime_text") or "")),
+        "source": clean(str(f.get("source") or source.source)),
+    }
 
 
 def _follow_plan_change(
@@ -774,15 +1000,7 @@ def _apply_task(
 ) -> None:
     session = ctx.session
     timing = parse_timing(row.values.get("timing", ""))
-    wanted = {
-        "number": row.number,
-        "name": row.values["name"],
-        "outputs": row.values.get("outputs", ""),
-        "lead_units_text": row.values.get("lead", ""),
-        "cooperating_units_text": row.values.get("cooperating", ""),
-        "timing_raw": timing.raw,
-    }
-    units = [("lead", u.id) for u in row.lead] + [("cooperating", u.id) for u in row.cooperating]
+    wanted = _task_values(row, timing)
     section = sections.get(row.section) if row.section else None
     with session.no_autoflush:
         if task is None:
@@ -810,11 +1028,7 @@ def _apply_task(
             )
             result.created += 1
             return
-        changed = {k: [getattr(task, k), v] for k, v in wanted.items() if getattr(task, k) != v}
-        ordered = sorted(task.unit_links, key=lambda link: (link.role != "lead", link.position))
-        old_units = [(link.role, link.unit_id) for link in ordered]
-        if old_units != units:
-            changed["units"] = [old_units, units]
+        changed = _task_changes(task, row, wanted)
         if not changed and task.position == row.position:
             result.unchanged += 1
             return
@@ -840,6 +1054,36 @@ def _apply_task(
         result.updated += 1
 
 
+def _task_values(row: _Row, timing: Timing) -> dict[str, str]:
+    """A task's text fields as the import stores them."""
+    return {
+        "number": row.number,
+        "name": row.values["name"],
+        "outputs": row.values.get("outputs", ""),
+        "lead_units_text": row.values.get("lead", ""),
+        "cooperating_units_text": row.values.get("cooperating", ""),
+        "timing_raw": timing.raw,
+    }
+
+
+def _task_changes(task: Task, row: _Row, wanted: dict[str, str]) -> dict[str, list]:
+    """What a re-import changes in a task: {field: [before, after]}, "units" for its units."""
+    changed = {k: [getattr(task, k), v] for k, v in wanted.items() if getattr(task, k) != v}
+    old_units, units = _linked_units(task.unit_links), _row_units(row)
+    if old_units != units:
+        changed["units"] = [old_units, units]
+    return changed
+
+
+def _linked_units(links: list) -> list[tuple[str, int | None]]:
+    ordered = sorted(links, key=lambda link: (link.role != "lead", link.position))
+    return [(link.role, link.unit_id) for link in ordered]
+
+
+def _row_units(row: _Row) -> list[tuple[str, int | None]]:
+    return [("lead", u.id) for u in row.lead] + [("cooperating", u.id) for u in row.cooperating]
+
+
 def _apply_indicator(session: Session, plan: Plan, row: _Row, sections: dict) -> None:
     indicator = session.scalar(
         sa.select(Indicator).where(Indicator.plan_id == plan.id, Indicator.ref == row.ref)
@@ -848,23 +1092,35 @@ def _apply_indicator(session: Session, plan: Plan, row: _Row, sections: dict) ->
         indicator = Indicator(plan=plan, ref=row.ref)
         session.add(indicator)
     section = sections.get(row.section) if row.section else None
+    indicator.section, indicator.position = section, row.position
+    for key, value in _indicator_values(row, clean(section.title) if section else "").items():
+        setattr(indicator, key, value)
+    _sync_links(indicator.unit_links, row.lead, row.cooperating, IndicatorUnit)
+
+
+def _indicator_values(row: _Row, section_title: str) -> dict[str, Any]:
+    """An indicator's fields as the import stores them (its section and position apart)."""
     values = row.values
     comparator, value = _target(values.get("target", ""))
-    indicator.section, indicator.number, indicator.position = section, row.number, row.position
-    indicator.code = values.get("code") or None
-    indicator.name, indicator.measure = values["name"], values.get("measure", "")
-    indicator.target_text, indicator.comparator, indicator.target_value = (
-        values.get("target", ""),
-        comparator,
-        value,
-    )
-    indicator.horizon_year = _horizon(values, section.title if section else "")
-    indicator.central_agency = values.get("central", "")
-    indicator.lead_units_text, indicator.cooperating_units_text = (
-        values.get("lead", ""),
-        values.get("cooperating", ""),
-    )
-    _sync_links(indicator.unit_links, row.lead, row.cooperating, IndicatorUnit)
+    return {
+        "number": row.number,
+        "code": values.get("code") or None,
+        "name": values["name"],
+        "measure": values.get("measure", ""),
+        "target_text": values.get("target", ""),
+        "comparator": comparator,
+        "target_value": value,
+        "horizon_year": _horizon(values, section_title),
+        "central_agency": values.get("central", ""),
+        "lead_units_text": values.get("lead", ""),
+        "cooperating_units_text": values.get("cooperating", ""),
+    }
+
+
+def needs_plan(source: PlanSource | Table) -> bool:
+    """Whether ``source`` holds only tables (a bare table, or a Word file's appendices without
+    their plan's heading), to be imported into a plan named apart from it."""
+    return isinstance(source, Table) or source.appendix_only
 
 
 def plan_source_for_table(ctx: Context, plan_ref: str, table: Table | PlanSource) -> PlanSource:

@@ -841,3 +841,25 @@ class BoardStamp(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     stamp: Mapped[str] = mapped_column(sa.String(36))
+
+
+class ImportUpload(Base):
+    """A plan file the Office uploaded, kept between its preview and its commit (or cancel).
+
+    Only its uploader reaches it, by an unguessable token; it is refused after a day and
+    removed by the next upload; committing it removes it.
+    """
+
+    __tablename__ = "import_uploads"
+    __table_args__ = (sa.UniqueConstraint("token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    plan_code: Mapped[str | None] = mapped_column(sa.String(64))
+    create_units: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.errors import InvalidInput
 from workflow.models import Unit, UnitAlias, UnitGroup
@@ -132,18 +133,25 @@ class UnitDirectory:
         reached = max(i for i, b in enumerate(best) if b is not None)
         return pieces[reached] if reached < len(pieces) else ", ".join(pieces)
 
-    def create_unit(self, name: str, parent: Unit | None) -> Unit:
-        """A unit nobody knew, created on the user's request during an import."""
+    def create_unit(self, name: str, parent: Unit | None, *, persist: bool = True) -> Unit:
+        """A unit nobody knew, created on the user's request during an import.
+
+        With ``persist=False`` (a preview) the unit is known to this directory only: it is not
+        added to the session, and its parent is set without touching the parent's children, so
+        that no cascade or autoflush can write it; it has no id.
+        """
         base = "".join(w[0] for w in fold_key(name).split()).upper()[:12] or "U"
         codes = {u.code for u in self.units}
         code, n = base, 1
         while code in codes:
             n += 1
             code = f"{base}{n}"
-        unit = Unit(
-            code=code, name=clean(name), name_key=fold_key(name), kind="other", parent=parent
-        )
-        self.session.add(unit)
+        unit = Unit(code=code, name=clean(name), name_key=fold_key(name), kind="other")
+        if persist:
+            unit.parent = parent
+            self.session.add(unit)
+        else:
+            set_committed_value(unit, "parent", parent)
         self.units.append(unit)
         self._add_name(unit)
         return unit
