@@ -168,3 +168,22 @@ def test_the_demo_records_values_of_each_status(engine):
         assert user(ctx, "ttkd.head").unit_id in {
             row.unit_id for row in ctx.session.scalars(sa.select(IndicatorValue))
         }
+
+
+def test_my_unit_lists_the_indicators_the_unit_reports_with_their_latest_values(seeded, web):
+    """A unit head cannot open the plan page; My unit leads them to their indicators."""
+    report(seeded, "qlkhcn.head", "I.6", "52,4 %")
+    sign_in(web, "qlkhcn.head")
+    html = web.get("/unit").get_data(as_text=True)
+    section = html[html.index('id="unit-indicators"') :]
+    pii, pii_2045 = ids(seeded, SKHCN, "I.6")[0], ids(seeded, SKHCN, "II.2")[0]
+    assert f'href="{pii}"' in section and f'href="{pii_2045}"' in section
+    assert ids(seeded, SKHCN, "I.3")[0] not in section  # led by another unit
+    assert "52,4 %" in section
+    page = web.get(pii).get_data(as_text=True)
+    assert 'href="/unit#unit-indicators"' in page and 'href="/plans"' not in page
+    post_form(web, "/logout", {}, form_page="/unit")
+    sign_in(web, "qltdc.head")  # a unit that leads no indicator sees no such section
+    html = web.get("/unit").get_data(as_text=True)
+    assert "Phòng Quản lý Tiêu chuẩn" in html  # signed in as QLTDC's head now
+    assert 'id="unit-indicators"' not in html

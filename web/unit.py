@@ -1,5 +1,6 @@
 """My unit: how many tasks the unit has in each group of urgency, the first of the overdue and
-of those due soon, and each group as a paged list of its own (/unit/<group>)."""
+of those due soon, each group as a paged list of its own (/unit/<group>), and the indicators
+the unit reports with their latest values."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from web.paging import page_arg, per_page
 from web.tasks import LABELS
 from web.work import ctx
 from workflow.directions import explanations_owed, recent_directions
+from workflow.indicators import indicator_standings
 from workflow.unit_view import GROUP_ORDER, URGENT_GROUPS, Group, group_page, unit_overview
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -57,6 +59,7 @@ def home():
         unit=user.unit,
         explanations=explanations_owed(session, unit_id) if unit_id else [],
         directions=recent_directions(session, unit_id, ctx().now()) if unit_id else [],
+        indicators=indicator_standings(session, None, ctx().today(), [unit_id]) if unit_id else [],
     )
 
 

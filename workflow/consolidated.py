@@ -26,7 +26,7 @@ from workflow.classify import DueClass
 from workflow.clock import end_of_day, local_date
 from workflow.context import Context
 from workflow.errors import InvalidInput
-from workflow.indicators import IndicatorStanding, format_number
+from workflow.indicators import IndicatorStanding
 from workflow.messages import N_, Message
 from workflow.models import Plan, Report, Task, TaskEvent, Unit, User
 from workflow.permissions import require_organisation
@@ -399,8 +399,8 @@ INDICATOR_HEADER = (
 
 def indicator_rows(report: ConsolidatedReport) -> list[TableRow]:
     """The rows of the indicators table, the same in the Word report and in the Excel annex:
-    a heading row per section, then each indicator's latest value as of the report's date
-    (the value as the unit wrote it, and the number read from it when there is one)."""
+    a heading row per section, then each indicator's latest value as of the report's date,
+    as the unit wrote it."""
     rows: list[TableRow] = []
     section = None
     for standing in report.indicators:
@@ -412,11 +412,6 @@ def indicator_rows(report: ConsolidatedReport) -> list[TableRow]:
         target = indicator.target_text
         if indicator.horizon_year and target:
             target = f"{target} (năm {indicator.horizon_year})"
-        value = ""
-        if latest is not None:
-            value = latest.value_text
-            if latest.value is not None and format_number(latest.value) != latest.value_text:
-                value = f"{latest.value_text} ({format_number(latest.value)})"
         rows.append(
             TableRow(
                 False,
@@ -426,7 +421,7 @@ def indicator_rows(report: ConsolidatedReport) -> list[TableRow]:
                     indicator.name,
                     indicator.measure,
                     target,
-                    value,
+                    latest.value_text if latest else "",
                     vietnamese_period(latest.period_key) if latest else "",
                     latest.source_note if latest else "",
                     INDICATOR_STATUS_VI[standing.status],

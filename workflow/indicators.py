@@ -329,18 +329,24 @@ def _standing(indicator: Indicator, rows: Sequence[IndicatorValue]) -> Indicator
 
 
 def indicator_standings(
-    session: Session, plan_id: int, as_of: date, unit_ids: Iterable[int] | None = None
+    session: Session, plan_id: int | None, as_of: date, unit_ids: Iterable[int] | None = None
 ) -> list[IndicatorStanding]:
-    """Every indicator of the plan in appendix order, as it stood at the end of ``as_of``
-    (Vietnam time): values reported later are not seen. With ``unit_ids``, only the indicators
-    one of those units leads. No permission check: the caller has checked the reader may see
-    the plan. A fixed number of queries whatever the number of indicators and values."""
+    """Every indicator of the plan in appendix order (of every plan, plan by plan, when
+    ``plan_id`` is None), as it stood at the end of ``as_of`` (Vietnam time): values reported
+    later are not seen. With ``unit_ids``, only the indicators one of those units leads. No
+    permission check: the caller has checked the reader may see them. A fixed number of
+    queries whatever the number of indicators and values."""
     query = (
         sa.select(Indicator)
-        .where(Indicator.plan_id == plan_id)
-        .order_by(Indicator.position, Indicator.id)
-        .options(selectinload(Indicator.unit_links), selectinload(Indicator.section))
+        .order_by(Indicator.plan_id, Indicator.position, Indicator.id)
+        .options(
+            selectinload(Indicator.unit_links),
+            selectinload(Indicator.section),
+            joinedload(Indicator.plan),
+        )
     )
+    if plan_id is not None:
+        query = query.where(Indicator.plan_id == plan_id)
     if unit_ids is not None:
         led = sa.select(IndicatorUnit.indicator_id).where(
             IndicatorUnit.role == "lead", IndicatorUnit.unit_id.in_(list(unit_ids))

@@ -353,7 +353,7 @@ def indicators_part(document: DocumentType, report: ConsolidatedReport, number: 
         "Kết quả thực hiện các chỉ tiêu",
         INDICATOR_HEADER,
         indicator_rows(report),
-        (1.1, 1.5, 5.6, 2, 3.6, 3, 2, 3, 2.2),
+        (1.3, 1.5, 5.4, 2, 3.6, 3, 2, 3, 2.2),
     )
 
 
