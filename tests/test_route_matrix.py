@@ -68,6 +68,7 @@ from tests.test_web_office_board import snapshot as office_snapshot
 from workflow import administration, calendars, permissions
 from workflow import tasks as svc
 from workflow.directions import request_explanation
+from workflow.importer import Table, import_plan, plan_source_for_table
 from workflow.models import (
     Base,
     CalendarSubscription,
@@ -172,6 +173,7 @@ WHO_MAY: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("tasks.return_", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("tasks.reopen", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("tasks.cancel", "POST"):           (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
+    ("plans.start", "POST"):            (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.home", "GET"):             (NO,      NO,       NO,       YES,     NO,      YES,  YES),
     ("office.accept", "POST"):          (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
     ("office.return_", "POST"):         (NO,      NO,       NO,       HOME,    NO,      ANY,  AWAY),
@@ -298,6 +300,7 @@ class Target:
     token: str  # and its token
     notification: int  # an unread notification to the lead unit head
     upload: str  # the token of a file adding a task to the plan, uploaded by its Office
+    draft: int  # a task of the plan not started yet (one per plan, shared by its targets)
 
 
 def _row(rows: list[list[str]], name: str, lead: str, timing: str) -> str:
@@ -338,6 +341,10 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
     clock.set(TODAY)
     found: dict[str, list[Target]] = {}
     with engine.context() as ctx:
+        drafts = {
+            code: _draft(ctx, code, office, targets)
+            for code, (_, _, office, targets) in PLANS.items()
+        }
         for username in filter(None, ROLES.values()):
             _notify(ctx, user(ctx, username), "inbox")
         for code, (_, _, office, targets) in PLANS.items():
@@ -390,10 +397,19 @@ def build(engine, clock, copies: dict[str, int]) -> dict[str, list[Target]]:
                             token=subscribed.token,
                             notification=notice.id,
                             upload=uploaded.token,
+                            draft=drafts[code],
                         )
                     )
         assert closed.status == "closed" and waiting.status == "waiting"
     return found
+
+
+def _draft(ctx, code: str, office: str, targets: tuple[str, ...]) -> int:
+    """A task added to the plan after its tasks were started, not started itself: its id."""
+    row = ["80", f"Việc chưa bắt đầu {code}", LEADS[targets[0]][0], "", "3/2027"]
+    table = Table("chua-bat-dau.csv", TASK_HEADER, [(2, row)])
+    import_plan(ctx, user(ctx, office), plan_source_for_table(ctx, code, table))
+    return task_by_ref(ctx, code, "80").id
 
 
 def _addition(target: str) -> bytes:
@@ -469,7 +485,7 @@ class Call:
     data: Callable[[Callable[[int], int], Target | None], dict] = lambda version, t: {}
     effect: Reader | None = None  # what an allowed POST changes (None: nothing in the data)
     targeted: bool = False
-    # what of the target it changes: "task", "closed", "waiting", "subscription", "upload",
+    # what of the target it changes: "task", "closed", "waiting", "draft", "subscription", "upload",
     # "notification" (each used once: the scenario is rebuilt for the next), "spare", or
     # "nothing": it adds, and the next request may add again to the same target
     uses: str = "task"
@@ -661,6 +677,9 @@ CALLS: dict[str, Call] = {
         _reason("Không còn phù hợp"),
         effect=_status("task"),
         targeted=True,
+    ),
+    "plans.start": Call(
+        lambda t: f"/plans/{t.plan}/start", effect=_status("draft"), targeted=True, uses="draft"
     ),
     "office.home": Call("/office"),
     "office.accept": _review(lambda t: f"/office/reports/{t.report}/accept", _accept),
@@ -905,7 +924,9 @@ class Walk:
     def rebuild(self, how=rebuild) -> None:
         self.targets = how(self.engine, self.clock, self.copies)
         self.taken = dict.fromkeys(TARGETS, 0)  # copies of each target's task used so far
-        self.used: set[tuple[str, str]] = set()  # (target, "closed" or "waiting")
+        self.used: set[tuple[str, str]] = (
+            set()
+        )  # (target, "closed" or "waiting"), or (plan, "draft")
         self.data = snapshot(self.engine)
 
     def target(self, case: Case, uses: str) -> Target | None:
@@ -924,9 +945,11 @@ class Walk:
             self.taken[case.target] += 1
             return self.targets[case.target][self.taken[case.target]]
         if case.changes_data:
-            if (case.target, uses) in self.used:
+            # the draft task is the plan's: starting it for one target starts it for all
+            owner = self.targets[case.target][0].plan if uses == "draft" else case.target
+            if (owner, uses) in self.used:
                 self.rebuild()
-            self.used.add((case.target, uses))
+            self.used.add((owner, uses))
         return self.targets[case.target][0]
 
     def version(self, task_id: int) -> int:

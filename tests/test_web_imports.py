@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,6 +289,20 @@ def test_the_sample_word_plan_is_previewed_and_imported(app, office, organisatio
     with organisation.context(write=False) as ctx:
         plan = ctx.session.scalar(sa.select(Plan).where(Plan.number == "12/KH-SKHCN"))
         assert (len(plan.tasks), len(plan.indicators)) == (21, 8)
+        code = plan.code
+
+    page = office.get(done.location).get_data(as_text=True)  # then the Office starts its tasks
+    assert 'id="start-plan"' in page and "21 tasks of this plan are not started" in page
+    started = office.post(
+        f"/plans/{code}/start", data={"csrf_token": csrf_token(office, done.location)}
+    )
+    assert started.status_code == 302
+    page = office.get(started.location).get_data(as_text=True)
+    assert "21 tasks started, 7 of them waiting for their guidance." in page
+    assert 'id="start-plan"' not in page
+    with organisation.context(write=False) as ctx:
+        states = ctx.session.scalars(sa.select(Task.status).join(Plan).where(Plan.code == code))
+        assert Counter(states) == {"in_progress": 14, "waiting": 7}
 
 
 def test_a_word_appendix_goes_into_the_plan_whose_page_it_is_uploaded_on(

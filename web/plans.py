@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -22,8 +22,10 @@ from web.work import ctx, undo
 from workflow.consolidated import build_report, file_name, report_periods
 from workflow.permissions import Action, can
 from workflow.plan_view import plan_appendix, plans_for
+from workflow.plans import find_plan
 from workflow.report_docx import build_docx
 from workflow.report_xlsx import build_xlsx
+from workflow.tasks import start_plan
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -82,6 +84,9 @@ def plan_page(code: str, form: UpdateForm | None = None, status: int = 200):
         timing_kinds=TIMING_LABELS,
         update_form=_offered(form, UpdateForm),
         report_periods=report_periods(ctx(), me(), page.plan.code),
+        start_offered=bool(page.drafts)
+        and page.plan.status != "superseded"
+        and can(me(), Action.START),
     ), status
 
 
@@ -90,6 +95,23 @@ def _offered(form: FlaskForm | None, kind: type[FlaskForm]) -> FlaskForm | None:
     if not can(me(), Action.IMPORT):
         return None
     return form if form is not None else kind(formdata=None)
+
+
+@bp.route("/<code>/start", methods=["POST"])
+@login_required
+def start(code: str):
+    """The Office starts every task of the plan not started yet (after an import)."""
+    started = start_plan(ctx(), me(), find_plan(ctx(), code).id)
+    waiting = sum(task.status == "waiting" for task in started)
+    flash(
+        _(
+            "%(count)s tasks started, %(waiting)s of them waiting for their guidance.",
+            count=len(started),
+            waiting=waiting,
+        ),
+        "info",
+    )
+    return redirect(url_for("plans.show", code=code))
 
 
 @bp.route("/<code>/report")

@@ -43,6 +43,7 @@ class PlanAppendix:
     superseded_by: Plan | None
     sections: list[AppendixSection]
     indicators: list[IndicatorStanding]  # as of the day the page is read
+    drafts: int  # tasks not started yet, whatever ``words`` shows
 
 
 def plans_for(
@@ -102,4 +103,9 @@ def plan_appendix(
         if section.kind == "task" and (section.id in by_section or not search_words(words))
     ]
     successor = session.scalar(sa.select(Plan).where(Plan.supersedes_id == plan.id))
-    return PlanAppendix(plan, successor, sections, indicator_standings(session, plan.id, today))
+    drafts = session.scalar(
+        sa.select(sa.func.count()).where(Task.plan_id == plan.id, Task.status == "draft")
+    )
+    return PlanAppendix(
+        plan, successor, sections, indicator_standings(session, plan.id, today), drafts
+    )

@@ -29,7 +29,7 @@ from workflow.models import (
     TriggerDocument,
     User,
 )
-from workflow.permissions import Action, require, require_review
+from workflow.permissions import Action, require, require_organisation, require_review
 from workflow.text import clean
 from workflow.timing import TimingKind, parse_timing
 
@@ -149,10 +149,13 @@ def start_task(ctx: Context, actor: User, task: Task, expected_version: int | No
 
 
 def start_plan(ctx: Context, actor: User, plan_id: int) -> list[Task]:
-    """Start every draft task of a plan; a superseded plan starts nothing."""
+    """Start every draft task of a plan; a superseded plan starts nothing. The Office of the
+    plan's organisation may, even when nothing is left to start."""
     plan = ctx.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(N_("plan %(plan)s does not exist"), plan=plan_id)
+    require(actor, Action.START)
+    require_organisation(actor, plan.issuer, Message(N_("start plan %(plan)s"), plan=plan.number))
     if plan.status == "superseded":
         raise InvalidInput(
             N_("plan %(plan)s is superseded: its tasks cannot be started"), plan=plan.code
