@@ -391,6 +391,8 @@ def test_office_and_leadership_download_it_a_unit_head_may_not(scenario, app):
         page = client.get("/plans/test-plan").get_data(as_text=True)
         assert 'id="report-form"' in page and 'value="2026-Q4"' in page
         assert 'value="2027-Q1"' not in page
+        # November's report date (14/11) has come: it is chosen; the quarter's is still ahead
+        assert 'value="2026-11" selected' in page and 'value="2026-Q4" selected' not in page
         response = client.get(f"/plans/test-plan/report?period=2026-Q4&format={fmt}")
         assert response.status_code == 200
         disposition = response.headers["Content-Disposition"]
@@ -408,7 +410,8 @@ def test_office_and_leadership_download_it_a_unit_head_may_not(scenario, app):
     assert 'id="report-form"' in board_page
     bad = client.get("/plans/test-plan/report?period=2026-Q9&format=docx")
     assert bad.status_code == 400 and "2026-Q9" in bad.get_data(as_text=True)
-    assert client.get("/plans/test-plan/report?period=2026-Q4&format=pdf").status_code == 400
+    pdf = client.get("/plans/test-plan/report?period=2026-Q4&format=pdf")
+    assert pdf.status_code == 400 and "&#39;pdf&#39;" in pdf.get_data(as_text=True)
     head = app.test_client()
     sign_in(head, "qlkhcn.head")
     assert head.get("/plans/test-plan/report?period=2026-Q4&format=docx").status_code == 403
@@ -490,7 +493,7 @@ def test_indicators_against_their_targets_are_the_boards_in_both_files(scenario)
             "12",
             "năm 2026",
             "Thống kê 0409",
-            "Không có chỉ tiêu để so sánh",
+            "Không có mục tiêu",
         ],
         ["4", "0410", "Số người nghiên cứu", "Người/vạn dân", "10", "", "", "", "Chưa có số liệu"],
     ]
@@ -509,3 +512,54 @@ def test_indicators_against_their_targets_are_the_boards_in_both_files(scenario)
     body = [[c or "" for c in r] for r in rows[rows.index(header_row) + 1 :]]
     assert body == expected
     assert sheet.freeze_panes == f"A{rows.index(header_row) + 2}"
+
+
+def test_what_units_type_cannot_break_the_files(scenario, clock):
+    """A bell or a form feed pasted into a report, or a text starting with '=', reaches the
+    Word report as text and the Excel annex as text, never as a formula Excel would run."""
+    formula = '=HYPERLINK("http://x.example","Xem")'
+    _report(
+        scenario,
+        clock,
+        date(2026, 11, 25),
+        "I.3",
+        "qltdc.head",
+        60,
+        difficulties="Chậm\x07 do\x0b thiếu",
+    )
+    with scenario.context() as ctx:
+        report = ctx.session.scalars(sa.select(Report).order_by(Report.id.desc())).first()
+        report.text = formula  # as if typed: the form keeps a leading '='
+    clock.set(TODAY)
+    _, word, excel = _build(scenario)
+    text = "\n".join(p.text for p in Document(io.BytesIO(word)).paragraphs)
+    assert "Chậm do\n thiếu" in text and "\x07" not in text
+    sheet = load_workbook(io.BytesIO(excel))[RESULTS_SHEET]
+    (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == formula]
+    assert cell.data_type == "s"
+
+
+def test_a_past_period_shows_the_tasks_waiting_then(scenario, clock):
+    """Released on 25/11, the task waiting for guidance is still listed as waiting in the
+    October report (as of 14/10), and no longer in the quarter's (as of today)."""
+    clock.set(date(2026, 11, 25))
+    with scenario.context() as ctx:
+        waiting = task_by_ref(ctx, "test-plan", "II.2")
+        svc.record_trigger(
+            ctx,
+            user(ctx, "vps.office"),
+            number="5/HD-BKHCN",
+            issued_on=date(2026, 11, 24),
+            issuer="Bộ Khoa học và Công nghệ",
+            task_ids=[waiting.id],
+        )
+    clock.set(TODAY)
+    with scenario.context(write=False) as ctx:
+        october = build_report(ctx, user(ctx, "vps.office"), "test-plan", "2026-10")
+        quarter = build_report(ctx, user(ctx, "vps.office"), "test-plan", "2026-Q4")
+        states = {t.name: t.state for t in october.tasks}
+        assert october.as_of == date(2026, 10, 14)
+        assert [w.task.name for w in october.waiting] == ["Việc chờ hướng dẫn"]
+        assert states["Việc chờ hướng dẫn"] == "waiting"
+        assert quarter.waiting == []
+        assert {t.name: t.state for t in quarter.tasks}["Việc chờ hướng dẫn"] == "in_progress"

@@ -219,5 +219,45 @@ def test_only_the_office_previews(organisation: Engine, tmp_path: Path) -> None:
     source = workbook(tmp_path)
     with organisation.context() as ctx, pytest.raises(PermissionDenied):
         preview_import(ctx, user(ctx, "qlkhcn.head"), source)
-    with organisation.context() as ctx, pytest.raises(PermissionDenied):
-        preview_import(ctx, user(ctx, "vinhtuy.office"), source)  # another organisation's plan
+    with organisation.context() as ctx:  # another organisation's plan: said as a problem
+        shown = preview_import(ctx, user(ctx, "vinhtuy.office"), source)
+    assert any(
+        "issuer 'Sở Khoa học và Công nghệ' is another organisation" in p for p in shown.problems
+    )
+
+
+def _ward_plan(**fields) -> PlanSource:
+    """A plan of Vĩnh Tuy ward, as its Office would import it."""
+    rows = [(2, ["1", "Việc của phường", "Phòng Văn hóa - Xã hội", "", "2027"])]
+    return PlanSource(
+        "phuong.toml",
+        {"number": "99/KH-UBND", "title": "Kế hoạch của phường", "issuer": "UBND phường Vĩnh Tuy"}
+        | fields,
+        tasks=Table("phuong.csv", TASK_HEADER, rows),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"code": "xlsx-2026"}, "code 'xlsx-2026' is plan 15/KH-SKHCN of another organisation"),
+        ({"code": "vt-99", "supersedes": "xlsx-2026"}, "supersedes: plan 15/KH-SKHCN is not one"),
+    ],
+)
+def test_an_office_cannot_overwrite_or_replace_another_organisation_s_plan(
+    organisation: Engine, tmp_path: Path, fields: dict, says: str
+) -> None:
+    """The preview names it, and the import refuses it whole: the plan stays as it was."""
+    with organisation.context() as ctx:
+        import_plan(ctx, user(ctx, "vps.office"), workbook(tmp_path))
+    before = counts(organisation)
+    with organisation.context() as ctx:
+        shown = preview_import(ctx, user(ctx, "vinhtuy.office"), _ward_plan(**fields))
+    assert any(says in p for p in shown.problems), shown.problems
+    with organisation.context() as ctx, pytest.raises(ImportFailed) as refused:
+        import_plan(ctx, user(ctx, "vinhtuy.office"), _ward_plan(**fields))
+    assert says in str(refused.value)
+    assert counts(organisation) == before
+    with organisation.context(write=False) as ctx:
+        plan = ctx.session.scalar(sa.select(Plan).where(Plan.code == "xlsx-2026"))
+        assert (plan.number, plan.status) == ("15/KH-SKHCN", "active")

@@ -4,6 +4,7 @@ targets, Vĩnh Tuy 2244 with its national codes and no targets)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.conftest import user
 from workflow.demo import SEEDS
-from workflow.errors import InvalidInput, PermissionDenied
+from workflow.errors import ImportFailed, InvalidInput, PermissionDenied
 from workflow.importer import import_plan, read_source
 from workflow.indicators import (
     IndicatorValueRewritten,
@@ -352,3 +353,32 @@ def test_a_reported_value_is_never_rewritten(seeded):
         ctx.session.flush()
     with seeded.context(write=False) as ctx:
         assert ctx.session.scalar(sa.select(IndicatorValue.value_text)) == "45"
+
+
+def test_reordered_indicator_rows_cannot_move_reported_values(seeded, tmp_path):
+    """Indicators are matched by STT on re-import: once one has values, a file that puts
+    another indicator under its number is refused, naming the row, and nothing moves."""
+    report(seeded, "ttkd.head", "I.3", "45 %")
+    for name in ("01-skhcn-57-2025.toml", "01-skhcn-57-2025-tasks.csv"):
+        shutil.copy(SEEDS / name, tmp_path / name)
+    lines = (SEEDS / "01-skhcn-57-2025-indicators.csv").read_text(encoding="utf-8").splitlines()
+    third = lines.index(next(x for x in lines if x.startswith("3,")))
+    fourth = third + 1
+    lines[third], lines[fourth] = (
+        lines[fourth].replace("4,", "3,", 1),
+        lines[third].replace("3,", "4,", 1),
+    )
+    (tmp_path / "01-skhcn-57-2025-indicators.csv").write_text("\n".join(lines), encoding="utf-8")
+    with seeded.context() as ctx, pytest.raises(ImportFailed) as refused:
+        import_plan(ctx, user(ctx, "vps.office"), read_source(tmp_path / "01-skhcn-57-2025.toml"))
+    assert (
+        "01-skhcn-57-2025-indicators.csv row 5, column 'STT': I.3 here is not indicator I.3"
+        in str(refused.value)
+    )
+    with seeded.context(write=False) as ctx:
+        standing = {
+            s.indicator.ref: s
+            for s in indicator_standings(ctx.session, plan_id(ctx, SKHCN), date(2026, 12, 31))
+        }
+        assert standing["I.3"].indicator.name == "Tỷ lệ doanh nghiệp có hoạt động đổi mới sáng tạo"
+        assert standing["I.3"].latest.value_text == "45 %"

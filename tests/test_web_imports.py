@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -272,6 +273,15 @@ def test_units_nobody_knows_are_created_only_when_asked(
     post(office, f"/plans/imports/{token}/commit")
     assert counts(organisation)["Unit"] == before["Unit"] + 1
 
+    # and on a plan's page, for a table of tasks added to it
+    table = HEADER + "9,Nhiệm vụ của tổ mới,Tổ Công Tác Mới,,2027\n"
+    path = "/plans/xlsx-2026/imports"
+    token = token_of(upload(office, table.encode(), "bo-sung.csv", path=path, create_units="y"))
+    html = office.get(f"/plans/imports/{token}").get_data(as_text=True)
+    assert "Tổ Công Tác Mới <span" in html and 'id="commit-import"' in html
+    post(office, f"/plans/imports/{token}/commit")
+    assert counts(organisation)["Unit"] == before["Unit"] + 2
+
 
 # --- Word documents ------------------------------------------------------------------------------
 
@@ -337,3 +347,41 @@ def test_a_word_appendix_with_an_unknown_unit_names_table_row_and_column(
     assert 'id="commit-import"' not in html
     assert post(office, f"/plans/imports/{token}/commit").status_code == 400
     assert counts(organisation) == before
+
+
+def _damaged(path: Path, member: str, old: str, new: str) -> bytes:
+    """The file with one part's XML changed: a file a broken tool could write."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == member:
+                assert old.encode() in data, (member, old)
+                data = data.replace(old.encode(), new.encode(), 1)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_damaged_word_or_excel_file_gets_one_message(
+    app, office, organisation: Engine, tmp_path: Path
+) -> None:
+    word = _damaged(
+        tasks_document(tmp_path / "phu-luc.docx"),
+        "word/document.xml",
+        'w:gridSpan w:val="',
+        'w:gridSpan w:val="x',
+    )
+    excel = _damaged(
+        build_workbook(tmp_path / "ke-hoach.xlsx"),
+        "xl/worksheets/sheet2.xml",
+        '<c r="A2"',
+        '<c r="A2" t="n"><v>abc</v></c><c r="B9"',
+    )
+    for content, name, says in (
+        (word, "phu-luc.docx", "phu-luc.docx: not a readable Word document (ValueError)"),
+        (excel, "ke-hoach.xlsx", "ke-hoach.xlsx: not a readable .xlsx workbook (ValueError)"),
+    ):
+        refused = upload(office, content, name, path="/plans/imports")
+        assert refused.status_code == 400, refused.status_code
+        assert says in refused.get_data(as_text=True)
+    assert uploads(organisation) == 0

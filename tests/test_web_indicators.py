@@ -141,6 +141,8 @@ def test_the_board_shows_a_plans_indicators_as_of_a_day(seeded, web, clock):
         and 'data-status="not_met" data-count="0"' in html
     )
     assert web.get(f"/board/plans/{plan}/indicators?as_of=hôm qua").status_code == 400
+    # what the board's other filters carry along does not concern this view
+    assert web.get(f"/board/plans/{plan}/indicators?kind=x&unit=abc").status_code == 200
 
 
 def test_the_board_view_is_for_the_organisation_that_sees_everything(seeded, app):

@@ -55,17 +55,21 @@ class Filters:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+def _as_of(problems: list[str]) -> date:
+    """The day of ``as_of`` in the query string (today without one); a wrong one is added to
+    ``problems``."""
+    raw = request.args.get("as_of", "").strip()
+    day = parse_day(raw) if raw else ctx().today()
+    if day is None:
+        problems.append(not_a_day(raw))
+        return ctx().today()
+    return day
+
+
 def _filters() -> tuple[Filters, list[str]]:
     """The filters of the query string, and what was wrong with them (in the reader's language)."""
     problems: list[str] = []
-    as_of = ctx().today()
-    raw = request.args.get("as_of", "").strip()
-    if raw:
-        day = parse_day(raw)
-        if day is None:
-            problems.append(not_a_day(raw))
-        else:
-            as_of = day
+    as_of = _as_of(problems)
     ids: dict[str, int | None] = {}
     for name in ("plan", "unit"):
         value = request.args.get(name, "").strip()
@@ -208,16 +212,17 @@ def unit(unit_id: int):
 def indicators(plan_id: int):
     """A plan's indicators as they stood at the end of the as-of day, counted per status."""
     board.require_board(me())
-    filters, problems = _filters()
+    problems: list[str] = []
+    as_of = _as_of(problems)
     session = ctx().session
     plan = board.plan_for(session, me(), plan_id)
-    standings = [] if problems else indicator_standings(session, plan.id, filters.as_of)
+    standings = [] if problems else indicator_standings(session, plan.id, as_of)
     return render_template(
         "board/indicators.html",
         plan=plan,
         standings=standings,
         counts=status_counts(standings),
-        filters=filters,
+        as_of=as_of,
         problems=problems,
     ), (400 if problems else 200)
 

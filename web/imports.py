@@ -7,7 +7,10 @@ validates the stored file again and imports it whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -77,18 +80,20 @@ def update(code: str):
     if not form.validate():
         return plan_page(code, form, 400)
     try:
-        stored = _store(form, plan_code=code)
+        stored = _store(form, plan_code=code, create_units=form.create_units.data)
     except InvalidInput as exc:
         return _refused(lambda f, s: plan_page(code, f, s), form, exc)
     return redirect(url_for("imports.preview", token=stored.token))
 
 
-def _store(form: UpdateForm, **options) -> ImportUpload:
+def _store(form: UpdateForm, **options: str | bool) -> ImportUpload:
     document = form.document.data
     return uploads.store_upload(ctx(), me(), document.filename or "", document.read(), **options)
 
 
-def _refused(page, form: UpdateForm, refusal: InvalidInput):
+def _refused(
+    page: Callable[[UpdateForm, int], ResponseReturnValue], form: UpdateForm, refusal: InvalidInput
+) -> ResponseReturnValue:
     """Nothing stored; the page again with the reason next to the file field."""
     undo()
     form.document.errors = [*form.document.errors, describe(refusal)]

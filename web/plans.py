@@ -18,36 +18,26 @@ from wtforms import BooleanField
 from web.auth import me
 from web.paging import page_arg, per_page
 from web.tasks import STATE_BADGES, STATE_LABELS, TIMING_LABELS
-from web.work import ctx, undo
-from workflow.consolidated import build_report, file_name, report_periods
+from web.work import ctx
+from workflow.consolidated import build_report, report_periods
 from workflow.permissions import Action, can
 from workflow.plan_view import plan_appendix, plans_for
 from workflow.plans import find_plan
-from workflow.report_docx import build_docx
-from workflow.report_xlsx import build_xlsx
+from workflow.report_files import report_file
 from workflow.tasks import start_plan
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-
-REPORT_FORMATS = {  # format: (builder, media type)
-    "docx": (
-        build_docx,
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    "xlsx": (build_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-}
 
 
 class UpdateForm(FlaskForm):
     """A document that updates the plan whose page shows the form."""
 
     document = FileField(_l("Document"), validators=[FileRequired(_l("Choose a file."))])
+    create_units = BooleanField(_l("Create units that nobody knows"))
 
 
 class ImportForm(UpdateForm):
     """A document holding a whole plan, from the plans list."""
-
-    create_units = BooleanField(_l("Create units that nobody knows"))
 
 
 @bp.route("")
@@ -84,6 +74,7 @@ def plan_page(code: str, form: UpdateForm | None = None, status: int = 200):
         timing_kinds=TIMING_LABELS,
         update_form=_offered(form, UpdateForm),
         report_periods=report_periods(ctx(), me(), page.plan.code),
+        today=ctx().today(),
         start_offered=bool(page.drafts)
         and page.plan.status != "superseded"
         and can(me(), Action.START),
@@ -119,16 +110,13 @@ def start(code: str):
 def report(code: str):
     """The consolidated report on the plan for ``period``, as a file to save (``format``:
     docx or xlsx)."""
-    fmt = request.args.get("format", "docx")
-    if fmt not in REPORT_FORMATS:
-        undo()
-        message = _("“%(value)s” is not a valid choice.", value=fmt)
-        return render_template("errors/400.html", message=message), 400
-    made = build_report(ctx(), me(), code, request.args.get("period", ""))
-    build, media_type = REPORT_FORMATS[fmt]
+    made = report_file(
+        build_report(ctx(), me(), code, request.args.get("period", "")),
+        request.args.get("format", "docx"),
+    )
     return send_file(
-        io.BytesIO(build(made)),
-        mimetype=media_type,
+        io.BytesIO(made.content),
+        mimetype=made.media_type,
         as_attachment=True,
-        download_name=file_name(made, fmt),
+        download_name=made.name,
     )

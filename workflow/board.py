@@ -10,7 +10,7 @@ names no issuer — the same rule as :func:`workflow.permissions.can`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -277,10 +277,16 @@ def waiting_days(started: datetime | None, plan_issued_on: date | None, today: d
 
 
 def waiting_tasks(
-    session: Session, unit_ids: Sequence[int] | None, today: date, *, plan_id: int | None = None
+    session: Session,
+    unit_ids: Sequence[int] | None,
+    today: date,
+    *,
+    plan_id: int | None = None,
+    task_ids: Collection[int] | None = None,
 ) -> list[WaitingTask]:
     """Tasks waiting for their guidance document (of one plan, with ``plan_id``), the longest
-    waiting first."""
+    waiting first. With ``task_ids``, those tasks instead of the ones waiting now: the caller
+    knows which were waiting on ``today`` (a report on a past day)."""
     started = (
         sa.select(TaskEvent.task_id, sa.func.max(TaskEvent.at).label("at"))
         .where(TaskEvent.action == "start")
@@ -292,7 +298,7 @@ def waiting_tasks(
         .join(Task.plan)
         .outerjoin(started, started.c.task_id == Task.id)
         .where(
-            Task.status == "waiting",
+            Task.status == "waiting" if task_ids is None else Task.id.in_(list(task_ids)),
             in_scope(unit_ids),
             sa.true() if plan_id is None else Task.plan_id == plan_id,
         )
@@ -525,21 +531,22 @@ def _per_plan(
 def task_classes(
     session: Session,
     as_of: date,
+    unit_ids: Sequence[int] | None,
     plan_id: int,
     *,
     kinds: Sequence[str] = DEADLINE_KINDS,
 ) -> dict[int, DueClass]:
     """The class of each task of a plan as of ``as_of``, over the due items the board counts
-    (the same kinds and the same rule): one grouped query. A task with no such item (waiting,
+    (the same filter and the same rule): one grouped query. A task with no such item (waiting,
     or ongoing with periodic reports only) is absent."""
-    rows = session.execute(
+    query = (
         sa.select(DueItem.task_id, due_class(as_of).label("board_class"))
         .join(Task, DueItem.task_id == Task.id)
-        .where(Task.plan_id == plan_id, DueItem.kind.in_(kinds), live_as_of(as_of))
+        .join(Plan, Task.plan_id == Plan.id)
         .group_by(DueItem.task_id, sa.literal_column("board_class"))
     )
     found: dict[int, list[str]] = {}
-    for task_id, klass in rows:
+    for task_id, klass in session.execute(_filtered(query, as_of, unit_ids, plan_id, None, kinds)):
         found.setdefault(task_id, []).append(klass)
     return {task_id: task_class(classes) for task_id, classes in found.items()}
 

@@ -476,21 +476,20 @@ def report_cmd(
 
     Changes nothing in the database.
     """
-    from workflow.consolidated import build_report, file_name
+    from workflow.consolidated import build_report
     from workflow.demo import system_actor
-    from workflow.report_docx import build_docx
-    from workflow.report_xlsx import build_xlsx
+    from workflow.report_files import report_file
 
     with state.engine().context(write=False) as ctx:
         actor = _user(ctx, username) if username else system_actor(ctx)
         report = build_report(ctx, actor, plan_ref, period)
-        data = build_docx(report) if fmt == "docx" else build_xlsx(report)
-        output = output or Path(file_name(report, fmt))
+        made = report_file(report, fmt)
+        output = output or Path(made.name)
         line = (
             f"report on {report.plan.number} for {report.period.key}, "
             f"as of {report.as_of:%d/%m/%Y}, {len(report.tasks)} tasks"
         )
-    output.write_bytes(data)
+    output.write_bytes(made.content)
     click.echo(f"{output}: {line}")
 
 

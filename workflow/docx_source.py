@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.document import Document as DocumentType
 from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 from docx.oxml.ns import qn
 
@@ -96,12 +97,17 @@ class _Part:
 def read_docx(path: Path) -> PlanSource:
     """The plan (or appendices only) a Word document holds; see the module docstring."""
     try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises many kinds for what is not a .docx
+        return _read_document(path, docx.Document(str(path)))
+    except InvalidInput:
+        raise
+    except Exception as exc:  # python-docx and lxml raise many kinds for a damaged file
         raise InvalidInput(
             f"{path}: not a readable Word document ({exc.__class__.__name__}); "
             "save it from Word as .docx"
         ) from None
+
+
+def _read_document(path: Path, document: DocumentType) -> PlanSource:
     heading: list[str] = []  # text before the first appendix table, in reading order
     title: list[tuple[str, bool]] = []  # paragraphs after "KẾ HOẠCH": (text, centred)
     parts: list[_Part] = []

@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from workflow.context import Context
 from workflow.due import announce_again, regenerate
@@ -42,6 +42,7 @@ from workflow.history import record
 from workflow.models import (
     Indicator,
     IndicatorUnit,
+    IndicatorValue,
     Plan,
     Section,
     Task,
@@ -50,7 +51,7 @@ from workflow.models import (
     User,
     is_draft_number,
 )
-from workflow.permissions import Action, require, require_organisation
+from workflow.permissions import Action, can, in_organisation, require
 from workflow.plans import find_plan, supersede_plan
 from workflow.regime import ReportingRegime
 from workflow.tasks import record_change, timing_change_problem
@@ -170,7 +171,12 @@ def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
             return data
         raise InvalidInput(f"{path}: expected a [plan] table or [[units]] entries")
     if suffix == ".xlsx":
-        return _workbook(path)
+        try:
+            return _workbook(path)
+        except InvalidInput:
+            raise
+        except Exception as exc:  # a damaged sheet shows only when the read-only reader gets to it
+            raise _unreadable_workbook(path, exc) from None
     if suffix == ".csv":
         return _csv(path)
     if suffix == ".docx":
@@ -209,7 +215,12 @@ def _read_table_file(path: Path) -> Table:
         raise InvalidInput(f"{path}: no such file (named by the plan manifest)")
     if path.suffix.lower() == ".xlsx":
         workbook = _open_workbook(path)
-        return _sheet_table(path.name, workbook.worksheets[0])
+        try:
+            return _sheet_table(path.name, workbook.worksheets[0])
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            raise _unreadable_workbook(path, exc) from None
     return _csv(path)
 
 
@@ -231,13 +242,15 @@ def _csv(path: Path) -> Table:
     return Table(path.name, rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
 
 
+def _unreadable_workbook(path: Path, exc: Exception) -> InvalidInput:
+    return InvalidInput(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__})")
+
+
 def _open_workbook(path: Path) -> Workbook:
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InvalidInput(
-            f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__})"
-        ) from None
+        raise _unreadable_workbook(path, exc) from None
 
 
 def _cell(value: Any) -> str:
@@ -496,6 +509,38 @@ def _check_against_plan(plan: Plan | None, rows: list[_Row], problems: list[str]
             problem = timing_change_problem(task, timing.kind)
             if problem:
                 problems.append(f"{where}, column 'Thời gian hoàn thành': {problem}")
+
+
+def _check_indicators_against_plan(
+    plan: Plan | None, rows: list[_Row], problems: list[str]
+) -> None:
+    """An indicator that has reported values keeps its code and name under its STT: a file
+    whose indicator rows were reordered would otherwise judge one indicator's values against
+    another's target."""
+    if plan is None:
+        return
+    with_values = set(
+        object_session(plan).scalars(
+            sa.select(IndicatorValue.indicator_id)
+            .join(Indicator)
+            .where(Indicator.plan_id == plan.id)
+            .distinct()
+        )
+    )
+    reported = {i.ref: i for i in plan.indicators if i.id in with_values}
+    for row in rows:
+        indicator = reported.get(row.ref)
+        if indicator is None:
+            continue
+        code = row.values.get("code") or None
+        if fold_key(row.values["name"]) != fold_key(indicator.name) or (
+            code and indicator.code and code != indicator.code
+        ):
+            problems.append(
+                f"{row.where}, column 'STT': {row.ref} here is not indicator {row.ref} of plan "
+                f"{plan.code} ({indicator.code or indicator.name}), which has reported values: "
+                "keep each indicator's number"
+            )
 
 
 def _check_indicator(values: dict[str, str], where: str, problems: list[str]) -> None:
@@ -847,12 +892,41 @@ def _validate(
     indicators = _validate_items(
         source.indicators, "indicator", directory, issuer, create, sections, problems, warnings
     )
-    require_organisation(actor, issuer, "import this plan")
     existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
+    _check_organisation(actor, f"{source.source} [plan]", issuer, existing, supersedes, problems)
     _check_against_plan(existing, tasks, problems)
+    _check_indicators_against_plan(existing, indicators, problems)
     return _Validated(
         existing, fields, issuer, supersedes, sections, tasks, indicators, problems, warnings
     )
+
+
+def _check_organisation(
+    actor: User,
+    where: str,
+    issuer: Unit | None,
+    existing: Plan | None,
+    supersedes: Plan | None,
+    problems: list[str],
+) -> None:
+    """An Office imports, updates and replaces only its own organisation's plans: said in the
+    preview as a problem, like any other, rather than found out at the commit."""
+    if actor.role == "admin":
+        return
+    if not in_organisation(actor, issuer):
+        problems.append(
+            f"{where}: issuer {issuer.name!r} is another organisation: an Office imports only "
+            "its own organisation's plans"
+        )
+    if existing is not None and not in_organisation(actor, existing.issuer):
+        problems.append(
+            f"{where}: code {existing.code!r} is plan {existing.number} of another "
+            "organisation: give this plan a code of its own"
+        )
+    if supersedes is not None and (
+        not can(actor, Action.SUPERSEDE) or not in_organisation(actor, supersedes.issuer)
+    ):
+        problems.append(f"{where}: supersedes: plan {supersedes.number} is not one you may replace")
 
 
 def _apply(

@@ -48,6 +48,14 @@ def find_plan(ctx: Context, ref: str) -> Plan:
     raise NotFound(N_("plan %(plan)s does not exist (give its code or its number)"), plan=repr(ref))
 
 
+def own_plan(ctx: Context, actor: User, ref: str, doing: str) -> Plan:
+    """A plan of the actor's organisation, by code or number; ``doing`` (marked with ``N_``,
+    with ``%(plan)s``) says what the actor means to do with it, for the refusal."""
+    plan = find_plan(ctx, ref)
+    require_organisation(actor, plan.issuer, Message(doing, plan=plan.number))
+    return plan
+
+
 def supersede_plan(ctx: Context, actor: User, new_plan: Plan, old_plan: Plan) -> list[str]:
     """Record that ``new_plan`` replaces ``old_plan``; returns one line per task it ended."""
     require(actor, Action.SUPERSEDE)

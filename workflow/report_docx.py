@@ -30,11 +30,14 @@ from workflow.classify import DueClass
 from workflow.consolidated import (
     INDICATOR_HEADER,
     TABLE_HEADER,
+    UNIT_HEADER,
     ConsolidatedReport,
     TableRow,
     indicator_rows,
     table_rows,
+    unit_rows,
 )
+from workflow.text import plain_text
 from workflow.wording import CLASS_VI, day
 
 FONT = "Times New Roman"
@@ -87,7 +90,7 @@ def _para(
 ) -> Paragraph:
     paragraph = container.add_paragraph()
     if text:
-        run = paragraph.add_run(text)
+        run = paragraph.add_run(plain_text(text))
         run.bold, run.italic = bold or None, italic or None
         if size:
             run.font.size = Pt(size)
@@ -106,7 +109,7 @@ def _cell_para(cell: _Cell, text: str = "", **kwargs) -> Paragraph:
     if len(cell.paragraphs) == 1 and not first.text and not first.runs:
         paragraph = first
         if text:
-            run = paragraph.add_run(text)
+            run = paragraph.add_run(plain_text(text))
             run.bold, run.italic = kwargs.get("bold") or None, kwargs.get("italic") or None
             if kwargs.get("size"):
                 run.font.size = Pt(kwargs["size"])
@@ -289,20 +292,11 @@ def overall_part(document: DocumentType, report: ConsolidatedReport, number: str
         bold_rows=[False] * 4 + [True],
     )
     _para(document, "Theo đơn vị chủ trì:", indent=True).paragraph_format.space_before = Pt(6)
-    units = sorted(report.by_unit, key=lambda c: (-c.overdue, c.name))
     _grid(
         document,
-        ("STT", "Đơn vị chủ trì", *(CLASS_VI[c] for c in DueClass), "Quá hạn lâu nhất từ"),
-        [
-            [
-                str(i + 1),
-                unit.name,
-                *(str(unit.classes[c]) for c in DueClass),
-                day(unit.oldest_overdue) if unit.oldest_overdue else "",
-            ]
-            for i, unit in enumerate(units)
-        ],
-        (1.1, 4.4, 2, 2, 2, 1.8, 2.7),
+        UNIT_HEADER,
+        [[_text(value) for value in row] for row in unit_rows(report)],
+        (1, 3.9, 1.9, 1.9, 1.9, 1.6, 2.3, 1.5),
     )
 
 
@@ -366,7 +360,7 @@ def _text(value: str | int | date | None) -> str:
 
 
 def waiting_part(document: DocumentType, report: ConsolidatedReport, number: str) -> None:
-    """III. Tasks waiting for central guidance, the longest waiting first."""
+    """Tasks waiting for central guidance, the longest waiting first."""
     _heading(document, number, "Nhiệm vụ chờ hướng dẫn của Trung ương")
     if not report.waiting:
         _para(document, "Không có nhiệm vụ chờ hướng dẫn.", indent=True)
@@ -394,7 +388,7 @@ def waiting_part(document: DocumentType, report: ConsolidatedReport, number: str
 
 
 def difficulties_part(document: DocumentType, report: ConsolidatedReport, number: str) -> None:
-    """IV. What units reported as difficulties and proposals in the period, then room for the
+    """What units reported as difficulties and proposals in the period, then room for the
     Office's own."""
     _heading(document, number, "Khó khăn, vướng mắc và đề xuất, kiến nghị")
     _para(document, "1. Khó khăn, vướng mắc, đề xuất của các đơn vị", bold=True, indent=True)

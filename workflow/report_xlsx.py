@@ -18,11 +18,14 @@ from workflow.classify import DueClass
 from workflow.consolidated import (
     INDICATOR_HEADER,
     TABLE_HEADER,
+    UNIT_HEADER,
     ConsolidatedReport,
     TableRow,
     indicator_rows,
     table_rows,
+    unit_rows,
 )
+from workflow.text import plain_text
 from workflow.wording import CLASS_VI, day
 
 FONT = "Times New Roman"
@@ -68,7 +71,10 @@ def _header(sheet: Worksheet, row: int, names: Sequence[str]) -> None:
 
 def _write_row(sheet: Worksheet, row: int, values: Sequence, bold: bool = False) -> None:
     for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column, value=value)
+        text = isinstance(value, str)
+        cell = sheet.cell(row=row, column=column, value=plain_text(value) if text else value)
+        if text and cell.data_type == "f":
+            cell.data_type = "s"  # what a unit wrote is text, never a formula Excel would run
         cell.font = Font(name=FONT, size=12, bold=bold)
         cell.alignment, cell.border = WRAP, BOX
         if isinstance(value, date):
@@ -126,9 +132,7 @@ def _indicators(sheet: Worksheet, report: ConsolidatedReport) -> None:
 
 
 def _figures(sheet: Worksheet, report: ConsolidatedReport) -> None:
-    classes = [CLASS_VI[c] for c in DueClass]
-    width = 2 + len(classes) + 2
-    row = _titles(sheet, report, "SỐ LIỆU TỔNG HỢP", width)
+    row = _titles(sheet, report, "SỐ LIỆU TỔNG HỢP", len(UNIT_HEADER))
     counts = report.overall
     _header(sheet, row, ("STT", "Phân loại", "Số lượng"))
     for index, klass in enumerate(DueClass, start=1):
@@ -138,21 +142,9 @@ def _figures(sheet: Worksheet, report: ConsolidatedReport) -> None:
     row += 2
     sheet.cell(row=row, column=1, value="Theo đơn vị chủ trì").font = Font(name=FONT, bold=True)
     row += 1
-    _header(
-        sheet,
-        row,
-        ("STT", "Đơn vị chủ trì", *classes, "Quá hạn lâu nhất từ", "Tổng số ngày quá hạn"),
-    )
-    units = sorted(report.by_unit, key=lambda c: (-c.overdue, c.name))
-    for index, unit in enumerate(units, start=1):
-        values = (
-            index,
-            unit.name,
-            *(unit.classes[c] for c in DueClass),
-            unit.oldest_overdue,
-            unit.days_late,
-        )
-        _write_row(sheet, row + index, values)
+    _header(sheet, row, UNIT_HEADER)
+    for offset, values in enumerate(unit_rows(report), start=1):
+        _write_row(sheet, row + offset, values)
     for column, width_chars in enumerate((7, 45, 16, 16, 16, 16, 16, 16), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width_chars
 

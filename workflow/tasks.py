@@ -30,7 +30,7 @@ from workflow.models import (
     User,
 )
 from workflow.permissions import Action, require, require_organisation, require_review
-from workflow.text import clean
+from workflow.text import clean, plain_text
 from workflow.timing import TimingKind, parse_timing
 
 CYCLING_KINDS = (TimingKind.ONGOING.value, TimingKind.RECURRING.value)
@@ -59,8 +59,8 @@ def check_version(task: Task, expected_version: int | None) -> None:
 
 
 def _required(value: str | None, field: str) -> str:
-    """``value`` stripped; ``field`` is its name, marked with ``N_``."""
-    value = (value or "").strip()
+    """``value`` as plain text; ``field`` is its name, marked with ``N_``."""
+    value = plain_text(value)
     if not value:
         raise InvalidInput(N_("%(field)s: required"), field=Message(field))
     return value
@@ -344,7 +344,7 @@ def submit_report(
     require(actor, Action.REPORT, task)
     check_version(task, expected_version)
     text = _required(text, N_("report text"))
-    difficulties = (difficulties or "").strip()
+    difficulties = plain_text(difficulties)
     if not isinstance(progress, int) or not 0 <= progress <= 100:
         raise InvalidInput(
             N_("progress: a whole number from 0 to 100, got %(progress)s"), progress=repr(progress)
@@ -447,7 +447,7 @@ def accept_report(
     done = deadline.status == "satisfied" if deadline is not None else report.progress == 100
     completes = not pending and task.timing_kind not in CYCLING_KINDS and done
     report.status, report.reviewed_at, report.reviewed_by = "accepted", ctx.now(), actor
-    report.review_note = (note or "").strip()
+    report.review_note = plain_text(note)
 
     def close() -> None:
         if task.status == "closed":
@@ -718,7 +718,7 @@ def decide_extension(
             period=item.period_key,
             status=term(item.status),
         )
-    note = (note or "").strip()
+    note = plain_text(note)
     changes: dict = {"request_id": request.id, "due_item": f"{item.kind} {item.period_key}"}
     if grant:
         new_date = new_date or request.proposed_date

@@ -11,17 +11,30 @@ import re
 import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
+# Characters no XML document can hold (Word, Excel, calendars): a pasted form feed or bell
+# would make the consolidated report impossible to write.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-"})
 _JOINED_PUNCTUATION = re.compile(r"[&.'’]")
 _OTHER_PUNCTUATION = re.compile(r"[^0-9a-z]+")
 
 
 def clean(text: str | None) -> str:
-    """NFC, dashes made ASCII, every run of whitespace (newlines included) one space."""
+    """NFC, dashes made ASCII, every run of whitespace (newlines included) one space, without
+    control characters."""
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).translate(_DASHES)
-    return _WHITESPACE.sub(" ", text).strip()
+    return _CONTROL.sub("", _WHITESPACE.sub(" ", text)).strip()
+
+
+def plain_text(text: str | None) -> str:
+    """Free text as people write it (a report, a reason, a note): NFC, its lines and tabs
+    kept, without the control characters no document can hold, stripped."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).replace("\x0b", "\n").replace("\x0c", "\n")
+    return _CONTROL.sub("", text).strip()
 
 
 def _fold_char(char: str) -> str:

@@ -33,8 +33,8 @@ from workflow.importer import (
 )
 from workflow.messages import N_
 from workflow.models import ImportUpload, Plan, User
-from workflow.permissions import Action, require, require_organisation
-from workflow.plans import find_plan
+from workflow.permissions import Action, require
+from workflow.plans import own_plan
 
 UPLOAD_LIFETIME = timedelta(hours=24)
 ACCEPTED_TYPES = (".docx", ".xlsx", ".csv")
@@ -163,9 +163,7 @@ def upload_source(ctx: Context, upload: ImportUpload) -> PlanSource:
 def _target_plan(ctx: Context, actor: User, plan_code: str | None) -> Plan | None:
     if plan_code is None:
         return None
-    plan = find_plan(ctx, plan_code)
-    require_organisation(actor, plan.issuer, N_("import into this plan"))
-    return plan
+    return own_plan(ctx, actor, plan_code, N_("import into plan %(plan)s"))
 
 
 def _safe_name(filename: str) -> str:

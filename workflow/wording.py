@@ -30,7 +30,7 @@ INDICATOR_STATUS_VI = {
     "met": "Đạt",
     "not_met": "Không đạt",
     "no_data": "Chưa có số liệu",
-    "no_target": "Không có chỉ tiêu để so sánh",
+    "no_target": "Không có mục tiêu",
 }
 
 
