@@ -135,7 +135,7 @@ def test_figures_are_the_boards_and_each_task_has_its_class_as_of_today(scenario
         (plan,) = board.per_plan(ctx.session, TODAY, scope, plan_id=report.plan.id)
         units = board.per_unit(ctx.session, TODAY, scope, plan_id=report.plan.id)
         waiting = [w.task.name for w in report.waiting]
-    assert report.as_of == TODAY and report.before_report_date  # 14/12 is still ahead
+    assert report.as_of == TODAY < report.period.nominal_date  # 14/12 is still ahead
     assert report.period.nominal_date == date(2026, 12, 14) and report.period_words == "quý IV/2026"
     assert report.overall.classes == plan.classes
     assert [(u.name, u.classes) for u in report.by_unit] == [(u.name, u.classes) for u in units]
@@ -171,7 +171,7 @@ def test_a_past_period_is_as_of_its_report_date(scenario):
         report = build_report(ctx, user(ctx, "vps.office"), "test-plan", "2026-11")
         scope = board.organisation_unit_ids(ctx.session, user(ctx, "vps.office"))
         (plan,) = board.per_plan(ctx.session, report.as_of, scope, plan_id=report.plan.id)
-    assert report.as_of == date(2026, 11, 14) and not report.before_report_date
+    assert report.as_of == date(2026, 11, 14) == report.period.nominal_date
     by_name = {t.name: t for t in report.tasks}
     later = by_name["Việc chưa đến hạn"]  # its report of 20/11 came after the report date
     assert later.report_date is None and later.progress == 0 and later.state == "in_progress"

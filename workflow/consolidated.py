@@ -105,11 +105,6 @@ class ConsolidatedReport:
         return vietnamese_period(self.period.key)
 
     @property
-    def before_report_date(self) -> bool:
-        """The report date is still ahead: the figures are as of today."""
-        return self.as_of < self.period.nominal_date
-
-    @property
     def tasks(self) -> list[TaskResult]:
         return [task for section in self.sections for task in section.tasks]
 

@@ -257,29 +257,33 @@ def parse_period(text: str, field: str = N_("period")) -> PeriodSpan:
 def describe_period(key: str) -> Message:
     """A period key for people, as a message: ``2026-11`` is "November 2026" in English and
     "tháng 11/2026" in Vietnamese (the catalog's words, which :func:`vietnamese_period` spells)."""
-    year, _, part = key.partition("-")
-    if not part:
-        return Message(_YEAR, year=year)
-    if part in _HALVES:
-        return Message(_HALVES[part], year=year)
     try:
-        if part.startswith("Q"):
-            return Message(_QUARTERS[int(part[1:]) - 1], year=year)
-        return Message(_MONTHS[int(part) - 1], year=year)
-    except (ValueError, IndexError):
+        span = parse_period(key)
+    except InvalidInput:
         return Message(key)  # not a period key: shown as it is
+    year, month = span.first_day.year, span.first_day.month
+    if span.frequency is Frequency.ANNUAL:
+        return Message(_YEAR, year=year)
+    if span.frequency is Frequency.SEMIANNUAL:
+        return Message(_HALVES["H1" if month == 1 else "H2"], year=year)
+    if span.frequency is Frequency.QUARTERLY:
+        return Message(_QUARTERS[(month - 1) // 3], year=year)
+    return Message(_MONTHS[month - 1], year=year)
 
 
 def vietnamese_period(key: str) -> str:
-    """A period key as Vietnamese documents write it, for the CLI's Vietnamese operators:
-    ``2026-11`` → ``tháng 11/2026``, ``2026-Q4`` → ``quý IV/2026``."""
-    year, _, part = key.partition("-")
-    if not part:
+    """A period key as Vietnamese documents write it, for the CLI's Vietnamese operators and
+    the consolidated report: ``2026-11`` → ``tháng 11/2026``, ``2026-Q4`` → ``quý IV/2026``;
+    what is not a period key (``deadline``) as it is."""
+    try:
+        span = parse_period(key)
+    except InvalidInput:
+        return key
+    year, month = span.first_day.year, span.first_day.month
+    if span.frequency is Frequency.ANNUAL:
         return f"năm {year}"
-    if part.startswith("Q"):
-        return f"quý {_ROMAN[int(part[1:])]}/{year}"
-    if part == "H1":
-        return f"6 tháng đầu năm {year}"
-    if part == "H2":
-        return f"6 tháng cuối năm {year}"
-    return f"tháng {int(part)}/{year}"
+    if span.frequency is Frequency.SEMIANNUAL:
+        return f"6 tháng {'đầu' if month == 1 else 'cuối'} năm {year}"
+    if span.frequency is Frequency.QUARTERLY:
+        return f"quý {_ROMAN[(month - 1) // 3 + 1]}/{year}"
+    return f"tháng {month}/{year}"

@@ -41,10 +41,6 @@ ACCEPTED_TYPES = (".docx", ".xlsx", ".csv")
 _UNSAFE = re.compile(r"[^\w .()+-]")
 
 
-class UploadExpired(InvalidInput):
-    pass
-
-
 def store_upload(
     ctx: Context,
     actor: User,
@@ -94,7 +90,7 @@ def find_upload(ctx: Context, actor: User, token: str) -> ImportUpload:
     """The actor's own upload, younger than a day; anybody else's does not exist for them."""
     upload = _own_upload(ctx, actor, token)
     if upload.created_at < ctx.now() - UPLOAD_LIFETIME:
-        raise UploadExpired(
+        raise InvalidInput(
             N_("%(file)s was uploaded more than 24 hours ago: upload it again"),
             file=upload.filename,
         )
