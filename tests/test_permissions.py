@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.conftest import task_by_ref, user
 from workflow import tasks as svc
-from workflow.errors import PermissionDenied
+from workflow.errors import ImportFailed, PermissionDenied
 from workflow.models import Task, TaskEvent
 from workflow.permissions import Action, can
 
@@ -156,7 +156,7 @@ def test_the_office_of_another_organisation_may_not_touch_or_see_a_task(make_pla
 def test_the_office_may_not_import_a_plan_for_another_organisation(organisation):
     from tests.conftest import PlanMaker
 
-    with pytest.raises(PermissionDenied, match="another organisation"):
+    with pytest.raises(ImportFailed, match="is another organisation: an Office imports only"):
         PlanMaker(organisation)(
             [["1", "Việc", "Văn phòng Sở", "", "6/2027"]], actor="vinhtuy.office", start=False
         )

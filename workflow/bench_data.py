@@ -48,6 +48,7 @@ LAST_DAY = date(2027, 12, 31)
 DEFAULT_AS_OF = date(2026, 11, 22)
 TASKS_PER_PLAN = 2_000
 ROOT_CODE = "BENCH"
+ROOT_NAME = "Ủy ban nhân dân tỉnh (dữ liệu đo)"
 OFFICE_CODE = "BENCH-VP"
 OFFICE_USER = "bench.office"
 LEADER_USER = "bench.leader"
@@ -160,7 +161,7 @@ def _organisation(
     now = ctx.now()
     root, office = ids.take(Unit), ids.take(Unit)
     units = [
-        _unit(root, ROOT_CODE, "Ủy ban nhân dân tỉnh (dữ liệu đo)", "province", None, now),
+        _unit(root, ROOT_CODE, ROOT_NAME, "province", None, now),
         _unit(
             office, OFFICE_CODE, "Văn phòng Ủy ban nhân dân tỉnh (dữ liệu đo)", "office", root, now
         ),
@@ -276,7 +277,7 @@ def _plan(
         number=f"{number}/KH-UBND",
         title=f"Kế hoạch số {number} thực hiện Nghị quyết 57-NQ/TW (dữ liệu đo)",
         issuer_unit_id=people.root,
-        issuer_text="Ủy ban nhân dân tỉnh",
+        issuer_text=ROOT_NAME,  # as a plan names its issuer: a re-import resolves it
         issued_on=issued,
         issued_text=f"ngày {issued.day}/{issued.month}/{issued.year}",
         implements=["57-NQ/TW"],
