@@ -8,6 +8,7 @@ import re
 import zipfile
 from collections import Counter
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tests.conftest import csrf_token, sign_in, user
+from tests.test_cli import nhiemvu, refused
 from tests.test_docx_import import APPENDIX_II, tasks_document, with_task
 from tests.test_import_preview import counts
 from tests.test_importer import build_workbook
@@ -281,6 +283,46 @@ def test_units_nobody_knows_are_created_only_when_asked(
     assert "Tổ Công Tác Mới <span" in html and 'id="commit-import"' in html
     post(office, f"/plans/imports/{token}/commit")
     assert counts(organisation)["Unit"] == before["Unit"] + 2
+
+
+def test_problems_are_shown_in_the_clerks_language_and_the_cli_keeps_english(
+    app, client, organisation: Engine, tmp_path: Path
+) -> None:
+    """A Vietnamese Office (the default language) reads each problem in Vietnamese, its place
+    (sheet, row, column as the file titles it) as the file has it; the CLI prints English."""
+    path = build_workbook(tmp_path / "ke-hoach.xlsx")
+    book = load_workbook(path)
+    book["Nhiệm vụ"]["C3"] = "Phòng Không Có Thật"  # task I.1's lead unit
+    book["Nhiệm vụ"]["B4"] = None  # task I.2 without its name
+    book["Chỉ tiêu"].delete_cols(7)  # the indicators without their 'Đơn vị chủ trì' column
+    book.save(path)
+    sign_in(client, "vps.office")
+
+    token = token_of(upload(client, path.read_bytes(), "ke-hoach.xlsx"))
+    page = unescape(client.get(f"/plans/imports/{token}").get_data(as_text=True))
+    problems = re.findall(r'<li class="error">(.*?)</li>', page, re.DOTALL)
+    assert problems == [
+        "ke-hoach.xlsx [Nhiệm vụ], dòng 3, cột 'Đơn vị chủ trì': đơn vị 'Phòng Không Có Thật' "
+        "chưa có trong danh sách (hãy thêm đơn vị hoặc tên gọi khác của đơn vị, hoặc chọn "
+        "“Tạo các đơn vị chưa có trong danh sách” khi nhập)",
+        "ke-hoach.xlsx [Nhiệm vụ], dòng 4, cột 'Tên nhiệm vụ': để trống",
+        "ke-hoach.xlsx [Chỉ tiêu]: thiếu cột 'Đơn vị chủ trì' "
+        "(các cột hiện có: STT, Mã số, Tên chỉ tiêu, Đơn vị tính, Mục tiêu, Năm)",
+    ]
+    assert "unknown unit" not in page and "row 3" not in page and 'id="commit-import"' not in page
+
+    cli = nhiemvu(
+        None, "--database-url", organisation.settings.database_url, "import", "--dry-run", str(path)
+    )
+    stderr = refused(cli)
+    assert "ke-hoach.xlsx: 3 problems, nothing imported" in stderr
+    assert (
+        "ke-hoach.xlsx [Nhiệm vụ] row 3, column 'Đơn vị chủ trì': unknown unit "
+        "'Phòng Không Có Thật' (add it, or an alias, or import with --create-units)" in stderr
+    )
+    assert "ke-hoach.xlsx [Nhiệm vụ] row 4, column 'Tên nhiệm vụ': empty" in stderr
+    assert "ke-hoach.xlsx [Chỉ tiêu]: column 'Đơn vị chủ trì' is missing" in stderr
+    assert "dòng" not in stderr
 
 
 # --- Word documents ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from workflow.errors import (
     NotFound,
     PermissionDenied,
 )
-from workflow.messages import Message
+from workflow.messages import Message, Text
 
 
 def _translate(template: str) -> str:
@@ -33,6 +33,8 @@ def describe(value: NhiemvuError | Message | str | None) -> str:
     """
     if value is None:
         return ""
+    if isinstance(value, Text):
+        value = value.message
     if isinstance(value, str):
         return value
     try:

@@ -47,6 +47,7 @@ from workflow.importer import (
     Table,
     recognised_columns,
 )
+from workflow.messages import N_, Message
 from workflow.text import clean, fold, fold_key
 
 IDENTITY = ("number", "name", "code")  # one item each: a vertical merge is not repeated there
@@ -60,11 +61,12 @@ _NUMBER_LINE = re.compile(r"^so\s*:\s*")
 _DATE_LINE = re.compile(r"^[^,]{2,60},\s*(ngay\b.*)$")
 _DATE = re.compile(r"ngay\s*(\d{1,2})\s*(?:thang\s*|/)\s*(\d{1,2})\s*(?:nam\s*|/)\s*(\d{4})")
 _MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
-_NONE_FOUND = (
-    "no appendix table found: nhiemvu reads a table whose first row names its columns "
-    "(STT, Tên nhiệm vụ, Đơn vị chủ trì, Thời gian hoàn thành … or STT, Tên chỉ tiêu, "
-    "Đơn vị chủ trì …)"
+_NONE_FOUND = N_(
+    "%(file)s: no appendix table found: nhiemvu reads a table whose first row names its "
+    "columns (%(tasks)s … or %(indicators)s …)"
 )
+_TASK_TITLES = "STT, Tên nhiệm vụ, Đơn vị chủ trì, Thời gian hoàn thành"
+_INDICATOR_TITLES = "STT, Tên chỉ tiêu, Đơn vị chủ trì"
 
 
 @dataclass
@@ -102,8 +104,9 @@ def read_docx(path: Path) -> PlanSource:
         raise
     except Exception as exc:  # python-docx and lxml raise many kinds for a damaged file
         raise InvalidInput(
-            f"{path}: not a readable Word document ({exc.__class__.__name__}); "
-            "save it from Word as .docx"
+            N_("%(file)s: not a readable Word document (%(error)s); save it from Word as .docx"),
+            file=path,
+            error=exc.__class__.__name__,
         ) from None
 
 
@@ -138,7 +141,7 @@ def _read_document(path: Path, document: DocumentType) -> PlanSource:
             previous = part
         blank_since = True
     if not parts:
-        raise InvalidInput(f"{path}: {_NONE_FOUND}")
+        raise InvalidInput(_NONE_FOUND, file=path, tasks=_TASK_TITLES, indicators=_INDICATOR_TITLES)
     source = PlanSource(
         path.name,
         {},
@@ -258,13 +261,18 @@ def _table(name: str, parts: list[_Part]) -> Table | None:
     if not parts:
         return None
     first = parts[0]
-    source = f"{name}, table {first.table}"
+    source = _word_table(name, first.table)
     for part in parts[1:]:
         if set(part.columns) != set(first.columns):
             raise InvalidInput(
-                f"{name}, table {part.table}: its columns ({', '.join(clean(h) for h in part.header if clean(h))}) "
-                f"are not those of table {first.table} ({', '.join(clean(h) for h in first.header if clean(h))}); "
-                "give every part of an appendix the same columns"
+                N_(
+                    "%(table)s: its columns (%(columns)s) are not those of table %(first)s "
+                    "(%(first_columns)s); give every part of an appendix the same columns"
+                ),
+                table=_word_table(name, part.table),
+                columns=[clean(h) for h in part.header if clean(h)],
+                first=first.table,
+                first_columns=[clean(h) for h in first.header if clean(h)],
             )
     table = Table(source, list(first.header), [])
     key = 0
@@ -276,11 +284,16 @@ def _table(name: str, parts: list[_Part]) -> Table | None:
                 cells[index] = values[column]
             key = row.number if part is first else key + 1
             if part is not first:
-                table.parts[key] = (f"{name}, table {part.table}", row.number)
+                table.parts[key] = (_word_table(name, part.table), row.number)
             table.rows.append((key, cells))
         if part is first and first.rows:
             key = max(r.number for r in first.rows)
     return table
+
+
+def _word_table(name: str, number: int) -> Message:
+    """A table as Word counts them: "ke-hoach.docx, table 3"."""
+    return Message(N_("%(file)s, table %(table)s"), file=name, table=number)
 
 
 # --- the plan's heading ----------------------------------------------------------------------------

@@ -7,7 +7,9 @@ then shown as it is in every language.
 
 from __future__ import annotations
 
-from workflow.messages import Message, Translate, as_message
+from collections.abc import Sequence
+
+from workflow.messages import N_, Message, Translate, as_message, as_text
 
 
 class NhiemvuError(Exception):
@@ -62,14 +64,19 @@ class ConfigError(NhiemvuError):
 
 
 class ImportFailed(NhiemvuError):
-    """An import found problems; nothing was written. ``problems`` names each row and column."""
+    """An import found problems; nothing was written. ``problems`` names each row and column:
+    English text, each a :class:`~workflow.messages.Text` when it was made as a message."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[str | Message]) -> None:
         self.source = source
-        self.problems = problems
-        count = len(problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{source}: {count} {noun}, nothing imported")
+        self.problems = [as_text(p) for p in problems]
+        template = (
+            N_("%(file)s: %(count)s problem, nothing imported")
+            if len(problems) == 1
+            else N_("%(file)s: %(count)s problems, nothing imported")
+        )
+        super().__init__(template, file=source, count=len(problems))
 
     def render(self, translate: Translate | None = None) -> str:
-        return "\n".join([super().render(translate), *(f"  {p}" for p in self.problems)])
+        lines = [as_message(p).render(translate) if translate else p for p in self.problems]
+        return "\n".join([super().render(translate), *(f"  {line}" for line in lines)])

@@ -39,6 +39,7 @@ from workflow.context import Context
 from workflow.due import announce_again, regenerate
 from workflow.errors import ImportFailed, InvalidInput, NhiemvuError
 from workflow.history import record
+from workflow.messages import N_, Message, as_text
 from workflow.models import (
     Indicator,
     IndicatorUnit,
@@ -122,17 +123,30 @@ LARGE_IMPORT = 200  # rows from which the CLI shows a progress bar
 
 @dataclass
 class Table:
-    source: str
+    source: str | Message  # "tasks.csv", "ke-hoach.xlsx [Nhiệm vụ]", "ke-hoach.docx, table 3"
     header: list[str]
     rows: list[tuple[int, list[str]]]
     # Rows read from another table than ``source`` (a Word table continued after a page
     # break): row number here -> (that table, the row's number there).
-    parts: dict[int, tuple[str, int]] = field(default_factory=dict)
+    parts: dict[int, tuple[str | Message, int]] = field(default_factory=dict)
 
-    def where(self, row: int) -> str:
+    def where(self, row: int) -> Message:
         """Where a clerk finds a row: "tasks.csv row 4", "ke-hoach.docx, table 3 row 2"."""
         source, number = self.parts.get(row, (self.source, row))
-        return f"{source} row {number}"
+        return Message(N_("%(table)s row %(row)s"), table=source, row=number)
+
+    def where_else(self, row: int) -> Message:
+        """Where a row is, said from another row of this table: "row 3", or its own table's
+        name when it is in another Word table."""
+        source, number = self.parts.get(row, (self.source, row))
+        if source == self.source:
+            return Message(N_("row %(row)s"), row=number)
+        return self.where(row)
+
+
+def at_column(where: str | Message, title: str) -> Message:
+    """A cell's place: its row, and its column by the title the document gives it."""
+    return Message(N_("%(where)s, column %(column)s"), where=where, column=repr(title))
 
 
 @dataclass
@@ -151,7 +165,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     indicators: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # English, each a Text (messages.py)
     superseded: list[str] = field(default_factory=list)
 
 
@@ -161,7 +175,7 @@ class ImportResult:
 def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
     """What a file holds: an organisation (dict), a plan, or a bare table of tasks."""
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(N_("%(file)s: no such file"), file=path)
     suffix = path.suffix.lower()
     if suffix == ".toml":
         data = _read_toml(path)
@@ -169,7 +183,7 @@ def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
             return _manifest(path, data)
         if {"units", "groups", "users"} & set(data):
             return data
-        raise InvalidInput(f"{path}: expected a [plan] table or [[units]] entries")
+        raise InvalidInput(N_("%(file)s: expected a [plan] table or [[units]] entries"), file=path)
     if suffix == ".xlsx":
         try:
             return _workbook(path)
@@ -183,23 +197,30 @@ def read_source(path: Path) -> dict[str, Any] | PlanSource | Table:
         from workflow.docx_source import read_docx  # it builds on this module's tables
 
         return read_docx(path)
-    hint = "; save a .doc as .docx in Word" if suffix == ".doc" else ""
-    raise InvalidInput(
-        f"{path}: unsupported file type {suffix or '(none)'} (use .toml, .xlsx, .csv, .docx{hint})"
+    template = (
+        N_(
+            "%(file)s: unsupported file type %(type)s (use .toml, .xlsx, .csv, .docx; save a .doc "
+            "as .docx in Word)"
+        )
+        if suffix == ".doc"
+        else N_("%(file)s: unsupported file type %(type)s (use .toml, .xlsx, .csv, .docx)")
     )
+    raise InvalidInput(template, file=path, type=suffix or Message(N_("(none)")))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: not valid TOML ({exc})") from None
+        raise InvalidInput(
+            N_("%(file)s: not valid TOML (%(error)s)"), file=path, error=str(exc)
+        ) from None
 
 
 def _manifest(path: Path, data: dict[str, Any]) -> PlanSource:
     plan = data["plan"]
     if not isinstance(plan, dict):
-        raise InvalidInput(f"{path}: [plan] must be a table")
+        raise InvalidInput(N_("%(file)s: [plan] must be a table"), file=path)
     source = PlanSource(path.name, dict(plan))
     for key in ("tasks", "indicators"):
         name = plan.get(key)
@@ -212,7 +233,7 @@ def _manifest(path: Path, data: dict[str, Any]) -> PlanSource:
 
 def _read_table_file(path: Path) -> Table:
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file (named by the plan manifest)")
+        raise InvalidInput(N_("%(file)s: no such file (named by the plan manifest)"), file=path)
     if path.suffix.lower() == ".xlsx":
         workbook = _open_workbook(path)
         try:
@@ -229,21 +250,29 @@ def _csv(path: Path) -> Table:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8"
+            N_("%(file)s: not UTF-8 text (byte %(byte)s); save it as CSV UTF-8"),
+            file=path,
+            byte=exc.start,
         ) from None
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header_line.count)  # Excel writes ';' in some locales
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        raise InvalidInput(f"{path}: not a well-formed CSV file ({exc})") from None
+        raise InvalidInput(
+            N_("%(file)s: not a well-formed CSV file (%(error)s)"), file=path, error=str(exc)
+        ) from None
     if not rows:
-        raise InvalidInput(f"{path}: empty file")
+        raise InvalidInput(N_("%(file)s: empty file"), file=path)
     return Table(path.name, rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
 
 
 def _unreadable_workbook(path: Path, exc: Exception) -> InvalidInput:
-    return InvalidInput(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__})")
+    return InvalidInput(
+        N_("%(file)s: not a readable .xlsx workbook (%(error)s)"),
+        file=path,
+        error=exc.__class__.__name__,
+    )
 
 
 def _open_workbook(path: Path) -> Workbook:
@@ -266,7 +295,9 @@ def _cell(value: Any) -> str:
 def _sheet_table(source: str, sheet: Any) -> Table:  # a read-only openpyxl worksheet
     rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not rows:
-        raise InvalidInput(f"{source}: sheet {sheet.title!r} is empty")
+        raise InvalidInput(
+            N_("%(file)s: sheet %(sheet)s is empty"), file=source, sheet=repr(sheet.title)
+        )
     return Table(
         f"{source} [{sheet.title}]", rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)]
     )
@@ -284,7 +315,11 @@ def _workbook(path: Path) -> PlanSource | Table:
             continue
         key = lookup.get(fold_key(str(row[0])))
         if key is None:
-            raise InvalidInput(f"{path.name} [Kế hoạch]: unknown field {row[0]!r}")
+            raise InvalidInput(
+                N_("%(sheet)s: unknown field %(field)s"),
+                sheet=f"{path.name} [Kế hoạch]",
+                field=repr(row[0]),
+            )
         value = row[1] if len(row) > 1 else None
         if isinstance(value, datetime):
             value = value.date()
@@ -303,7 +338,7 @@ def _workbook(path: Path) -> PlanSource | Table:
 @dataclass
 class _Row:
     row_number: int
-    where: str  # "tasks.csv row 4": how a clerk finds it
+    where: Message  # "tasks.csv row 4": how a clerk finds it
     ref: str
     number: str
     position: int
@@ -322,12 +357,15 @@ class _Validated:
     sections: dict[tuple[str, str], tuple[int, str]]
     tasks: list[_Row]
     indicators: list[_Row]
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 def _columns(
-    table: Table, spec: dict[str, tuple[str, ...]], required: tuple[str, ...], problems: list[str]
+    table: Table,
+    spec: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    problems: list[Message],
 ) -> dict[str, int]:
     found: dict[str, int] = {}
     lookup = {syn: key for key, syns in spec.items() for syn in syns}
@@ -339,15 +377,32 @@ def _columns(
             (f for s, f in lookup.items() if key.startswith(s + " ") and f == "central"), None
         )
         if name is None:
-            problems.append(f"{table.source}: column {clean(title)!r} is not one nhiemvu reads")
+            problems.append(
+                Message(
+                    N_("%(table)s: column %(column)s is not one nhiemvu reads"),
+                    table=table.source,
+                    column=repr(clean(title)),
+                )
+            )
         elif name in found:
-            problems.append(f"{table.source}: column {clean(title)!r} repeats another column")
+            problems.append(
+                Message(
+                    N_("%(table)s: column %(column)s repeats another column"),
+                    table=table.source,
+                    column=repr(clean(title)),
+                )
+            )
         else:
             found[name] = index
     for name in required:
         if name not in found:
             problems.append(
-                f"{table.source}: column {COLUMN_TITLES[name]!r} is missing (found: {', '.join(clean(h) for h in table.header)})"
+                Message(
+                    N_("%(table)s: column %(column)s is missing (found: %(found)s)"),
+                    table=table.source,
+                    column=repr(COLUMN_TITLES[name]),
+                    found=[clean(h) for h in table.header],
+                )
             )
     return found
 
@@ -364,7 +419,7 @@ def _cell_text(text: str, multiline: bool) -> str:
 
 
 def _rows(
-    table: Table, columns: dict[str, int], kind: str, problems: list[str]
+    table: Table, columns: dict[str, int], kind: str, problems: list[Message]
 ) -> Iterator[tuple[int, dict[str, str] | None, Any]]:
     """Yield (row number, values, section) for each item row, following section rows."""
     section: tuple[str, str] | None = None
@@ -380,20 +435,28 @@ def _rows(
             section = (kind, number.upper())
             yield row_number, None, (section, values.get("name", ""))
             continue
+        stt = at_column(table.where(row_number), COLUMN_TITLES["number"])
         if not number:
-            problems.append(
-                f"{table.where(row_number)}, column 'STT': empty (each {kind} row needs its number)"
+            template = (
+                N_("%(where)s: empty (each task row needs its number)")
+                if kind == "task"
+                else N_("%(where)s: empty (each indicator row needs its number)")
             )
+            problems.append(Message(template, where=stt))
             continue
         if not _ARABIC.match(values["number"]):
             problems.append(
-                f"{table.where(row_number)}, column 'STT': {values['number']!r} is neither a number nor a roman section"
+                Message(
+                    N_("%(where)s: %(value)s is neither a number nor a roman section"),
+                    where=stt,
+                    value=repr(values["number"]),
+                )
             )
             continue
         if not values.get("name"):
-            problems.append(
-                f"{table.where(row_number)}, column '{'Tên nhiệm vụ' if kind == 'task' else 'Tên chỉ tiêu'}': empty"
-            )
+            title = "Tên nhiệm vụ" if kind == "task" else "Tên chỉ tiêu"
+            where = at_column(table.where(row_number), title)
+            problems.append(Message(N_("%(where)s: empty"), where=where))
             continue
         yield row_number, values, section
 
@@ -402,9 +465,9 @@ def _resolve(
     directory: UnitDirectory,
     text: str,
     scope: Unit | None,
-    where: str,
+    where: Message,
     create: CreateUnit | None,
-    problems: list[str],
+    problems: list[Message],
 ) -> list[Unit]:
     try:
         return directory.resolve_cell(text, scope)
@@ -412,8 +475,12 @@ def _resolve(
         if create is not None and not exc.candidates:
             create(exc.phrase, scope)
             return _resolve(directory, text, scope, where, create, problems)
-        hint = "" if exc.candidates else " (add it, or an alias, or import with --create-units)"
-        problems.append(f"{where}: {exc}{hint}")
+        template = (
+            N_("%(where)s: %(problem)s")
+            if exc.candidates
+            else N_("%(where)s: %(problem)s (add it, or an alias, or import with --create-units)")
+        )
+        problems.append(Message(template, where=where, problem=exc.message))
         return []
 
 
@@ -424,8 +491,8 @@ def _validate_items(
     scope: Unit | None,
     create: CreateUnit | None,
     sections: dict,
-    problems: list[str],
-    warnings: list[str],
+    problems: list[Message],
+    warnings: list[Message],
 ) -> list[_Row]:
     if table is None:
         return []
@@ -446,15 +513,24 @@ def _validate_items(
         ref = f"{section[1]}.{number}" if section else number
         where = table.where(row_number)
         if ref in refs:
-            earlier = table.where(refs[ref]).removeprefix(f"{table.source} ")
-            problems.append(f"{where}, column 'STT': {kind} {ref} repeats {earlier}")
+            template = (
+                N_("%(where)s: task %(ref)s repeats %(earlier)s")
+                if kind == "task"
+                else N_("%(where)s: indicator %(ref)s repeats %(earlier)s")
+            )
+            stt = at_column(where, COLUMN_TITLES["number"])
+            problems.append(
+                Message(template, where=stt, ref=ref, earlier=table.where_else(refs[ref]))
+            )
             continue
         refs[ref] = row_number
-        lead_where = f"{where}, column 'Đơn vị chủ trì'"
+        lead_where = at_column(where, COLUMN_TITLES["lead"])
         lead = _resolve(directory, values.get("lead", ""), scope, lead_where, create, problems)
         if not values.get("lead") and kind == "task":
-            problems.append(f"{lead_where}: empty (every task needs a lead unit)")
-        coop_where = f"{where}, column 'Đơn vị phối hợp'"
+            problems.append(
+                Message(N_("%(where)s: empty (every task needs a lead unit)"), where=lead_where)
+            )
+        coop_where = at_column(where, COLUMN_TITLES["cooperating"])
         cooperating = [
             u
             for u in _resolve(
@@ -465,10 +541,7 @@ def _validate_items(
         if kind == "task":
             timing = parse_timing(values.get("timing", ""))
             if timing.kind is TimingKind.UNKNOWN:
-                shown = values.get("timing") or "(empty)"
-                warnings.append(
-                    f"{where}: timing {shown!r} not understood; task {ref} is imported and flagged for review"
-                )
+                warnings.append(_timing_unknown(where, values.get("timing", ""), ref))
         else:
             _check_indicator(values, where, problems)
         row = _Row(row_number, where, ref, number, len(items), section, values, lead, cooperating)
@@ -476,7 +549,28 @@ def _validate_items(
     return items
 
 
-def _check_against_plan(plan: Plan | None, rows: list[_Row], problems: list[str]) -> None:
+def _timing_unknown(where: Message, written: str, ref: str) -> Message:
+    if not written:
+        return Message(
+            N_(
+                "%(where)s: timing '(empty)' not understood; task %(task)s is imported and "
+                "flagged for review"
+            ),
+            where=where,
+            task=ref,
+        )
+    return Message(
+        N_(
+            "%(where)s: timing %(timing)s not understood; task %(task)s is imported and "
+            "flagged for review"
+        ),
+        where=where,
+        timing=repr(written),
+        task=ref,
+    )
+
+
+def _check_against_plan(plan: Plan | None, rows: list[_Row], problems: list[Message]) -> None:
     """Re-import rules: the same section and STT is the same task, and nothing is guessed.
 
     A file whose rows were inserted, removed or renumbered would move one task's history onto
@@ -495,24 +589,39 @@ def _check_against_plan(plan: Plan | None, rows: list[_Row], problems: list[str]
         elsewhere = [t for t in by_name.get(name_key, []) if t.ref != row.ref]
         if elsewhere and (task is None or task.name_key != name_key):
             problems.append(
-                f"{where}, column 'STT': {row.ref} here is task {elsewhere[0].ref} of plan "
-                f"{plan.code}: rows were inserted, removed or renumbered. Tasks are matched by "
-                "section and STT, so keep their numbers and add new tasks at the end of a section"
+                Message(
+                    N_(
+                        "%(where)s: %(ref)s here is task %(task)s of plan %(plan)s: rows were "
+                        "inserted, removed or renumbered. Tasks are matched by section and STT, "
+                        "so keep their numbers and add new tasks at the end of a section"
+                    ),
+                    where=at_column(where, COLUMN_TITLES["number"]),
+                    ref=row.ref,
+                    task=elsewhere[0].ref,
+                    plan=plan.code,
+                )
             )
             continue
         if task is None:
             if plan.status == "superseded":
-                problems.append(f"{where}: plan {plan.code} is superseded and takes no new tasks")
+                problems.append(
+                    Message(
+                        N_("%(where)s: plan %(plan)s is superseded and takes no new tasks"),
+                        where=where,
+                        plan=plan.code,
+                    )
+                )
             continue
         timing = parse_timing(row.values.get("timing", ""))
         if timing.raw != task.timing_raw:
             problem = timing_change_problem(task, timing.kind)
             if problem:
-                problems.append(f"{where}, column 'Thời gian hoàn thành': {problem}")
+                at = at_column(where, COLUMN_TITLES["timing"])
+                problems.append(Message(N_("%(where)s: %(problem)s"), where=at, problem=problem))
 
 
 def _check_indicators_against_plan(
-    plan: Plan | None, rows: list[_Row], problems: list[str]
+    plan: Plan | None, rows: list[_Row], problems: list[Message]
 ) -> None:
     """An indicator that has reported values keeps its code and name under its STT: a file
     whose indicator rows were reordered would otherwise judge one indicator's values against
@@ -537,16 +646,29 @@ def _check_indicators_against_plan(
             code and indicator.code and code != indicator.code
         ):
             problems.append(
-                f"{row.where}, column 'STT': {row.ref} here is not indicator {row.ref} of plan "
-                f"{plan.code} ({indicator.code or indicator.name}), which has reported values: "
-                "keep each indicator's number"
+                Message(
+                    N_(
+                        "%(where)s: %(ref)s here is not indicator %(ref)s of plan %(plan)s "
+                        "(%(indicator)s), which has reported values: keep each indicator's number"
+                    ),
+                    where=at_column(row.where, COLUMN_TITLES["number"]),
+                    ref=row.ref,
+                    plan=plan.code,
+                    indicator=indicator.code or indicator.name,
+                )
             )
 
 
-def _check_indicator(values: dict[str, str], where: str, problems: list[str]) -> None:
+def _check_indicator(values: dict[str, str], where: Message, problems: list[Message]) -> None:
     year = values.get("year", "")
     if year and not (year.isdigit() and 1900 <= int(year) <= 2200):
-        problems.append(f"{where}, column 'Năm': {year!r} is not a year")
+        problems.append(
+            Message(
+                N_("%(where)s: %(value)s is not a year"),
+                where=at_column(where, COLUMN_TITLES["year"]),
+                value=repr(year),
+            )
+        )
 
 
 def _target(text: str) -> tuple[str | None, Decimal | None]:
@@ -571,12 +693,17 @@ PLAN_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _TEXT_LIMITS = {"number": 64, "issuer": 255, "issued_text": 255, "source": 255}
 
 
-def _check_plan_keys(fields: dict[str, Any], where: str, problems: list[str]) -> None:
+def _check_plan_keys(fields: dict[str, Any], where: Message, problems: list[Message]) -> None:
     """Every key known, every value of its type and size: a typo is named, not ignored."""
     for key, value in fields.items():
         if key not in PLAN_FIELDS:
             problems.append(
-                f"{where}: unknown key {key!r} (expected one of: {', '.join(PLAN_FIELDS)})"
+                Message(
+                    N_("%(where)s: unknown key %(key)s (expected one of: %(keys)s)"),
+                    where=where,
+                    key=repr(key),
+                    keys=list(PLAN_FIELDS),
+                )
             )
         elif value is None or (key == "issued_on" and isinstance(value, date)):
             continue
@@ -584,11 +711,29 @@ def _check_plan_keys(fields: dict[str, Any], where: str, problems: list[str]) ->
             if not isinstance(value, str) and not (
                 isinstance(value, list) and all(isinstance(x, str) for x in value)
             ):
-                problems.append(f"{where}: implements must be text or a list of texts")
+                problems.append(
+                    Message(
+                        N_("%(where)s: implements must be text or a list of texts"), where=where
+                    )
+                )
         elif not isinstance(value, str):
-            problems.append(f"{where}: {key} must be text, got {value!r}")
+            problems.append(
+                Message(
+                    N_("%(where)s: %(key)s must be text, got %(value)s"),
+                    where=where,
+                    key=key,
+                    value=repr(value),
+                )
+            )
         elif len(clean(value)) > _TEXT_LIMITS.get(key, 10_000):
-            problems.append(f"{where}: {key} is longer than {_TEXT_LIMITS[key]} characters")
+            problems.append(
+                Message(
+                    N_("%(where)s: %(key)s is longer than %(limit)s characters"),
+                    where=where,
+                    key=key,
+                    limit=_TEXT_LIMITS[key],
+                )
+            )
 
 
 def _validate_plan(
@@ -596,32 +741,42 @@ def _validate_plan(
     source: PlanSource,
     directory: UnitDirectory,
     create: CreateUnit | None,
-    problems: list[str],
+    problems: list[Message],
 ) -> tuple[Unit | None, Plan | None, dict[str, Any]]:
     f = dict(source.fields)
-    where = f"{source.source} [plan]"
+    where = _plan_where(source)
     _check_plan_keys(f, where, problems)
     for key in ("number", "title"):
         if not clean(str(f.get(key) or "")):
-            problems.append(f"{where}: {key} is required")
+            problems.append(Message(N_("%(where)s: %(key)s is required"), where=where, key=key))
     f["number"] = clean(str(f.get("number") or ""))
     f["code"] = clean(str(f.get("code") or "")) or fold_key(f["number"]).replace(" ", "-")
     if not PLAN_CODE.fullmatch(f["code"]):
         problems.append(
-            f"{where}: code {f['code']!r}: 1 to 64 lower-case letters, digits, '.', '_' or '-'"
+            Message(
+                N_("%(where)s: code %(code)s: 1 to 64 lower-case letters, digits, '.', '_' or '-'"),
+                where=where,
+                code=repr(f["code"]),
+            )
         )
     issued = f.get("issued_on")
     if isinstance(issued, str) and issued.strip():
         try:
             f["issued_on"] = date.fromisoformat(issued.strip())
         except ValueError:
-            problems.append(f"{where}: issued_on {issued!r} is not a date like 2025-06-04")
+            problems.append(
+                Message(
+                    N_("%(where)s: issued_on %(value)s is not a date like 2025-06-04"),
+                    where=where,
+                    value=repr(issued),
+                )
+            )
     elif not isinstance(issued, date):
         f["issued_on"] = None
     try:
         f["reporting_regime"] = str(ReportingRegime.parse(f.get("reporting_regime")))
     except InvalidInput as exc:
-        problems.append(f"{where}: {exc}")
+        problems.append(Message(N_("%(where)s: %(problem)s"), where=where, problem=exc.message))
     implements = f.get("implements") or []
     f["implements"] = [
         clean(x)
@@ -630,25 +785,46 @@ def _validate_plan(
     ]
     issuer = None
     if f.get("issuer"):
-        units = _resolve(directory, str(f["issuer"]), None, f"{where}: issuer", create, problems)
+        at = Message(N_("%(where)s: issuer"), where=where)
+        units = _resolve(directory, str(f["issuer"]), None, at, create, problems)
         if len(units) == 1:
             issuer = units[0]
         elif units:
-            problems.append(f"{where}: issuer {f['issuer']!r} names several units; name one")
+            problems.append(
+                Message(
+                    N_("%(where)s: issuer %(issuer)s names several units; name one"),
+                    where=where,
+                    issuer=repr(f["issuer"]),
+                )
+            )
     if f["number"] and not is_draft_number(f["number"]):
         holder = ctx.session.scalar(
             sa.select(Plan.code).where(Plan.number == f["number"], Plan.code != f["code"])
         )
         if holder is not None:
-            problems.append(f"{where}: number {f['number']!r} belongs to plan {holder!r} already")
+            problems.append(
+                Message(
+                    N_("%(where)s: number %(number)s belongs to plan %(plan)s already"),
+                    where=where,
+                    number=repr(f["number"]),
+                    plan=repr(holder),
+                )
+            )
     supersedes = None
     if f.get("supersedes"):
         wanted = clean(str(f["supersedes"]))
         try:
             supersedes = find_plan(ctx, wanted)
         except NhiemvuError as exc:
-            problems.append(f"{where}: supersedes: {exc}")
+            problems.append(
+                Message(N_("%(where)s: supersedes: %(problem)s"), where=where, problem=exc.message)
+            )
     return issuer, supersedes, f
+
+
+def _plan_where(source: PlanSource) -> Message:
+    """The plan's own fields, as a problem names them: "plan.toml [plan]"."""
+    return Message(N_("%(file)s [plan]"), file=source.source)
 
 
 # --- previewing ------------------------------------------------------------------------------------
@@ -724,7 +900,9 @@ class ImportPreview:
     tasks: list[TaskPreview]
     indicators: list[IndicatorPreview]
     untouched: list[tuple[str, str]]  # (ref, name) of the plan's tasks the file does not list
-    problems: list[str]  # each names the table, the row and the column; any refuses the import
+    # English text, each a Text (workflow.messages) that the web app shows in its reader's
+    # language; a problem names the table, the row and the column, and any refuses the import
+    problems: list[str]
     warnings: list[str]
 
     @property
@@ -768,7 +946,13 @@ def preview_import(
             untouched = []
         plan_preview = _plan_preview(source, v)
     return ImportPreview(
-        source.source, plan_preview, tasks, indicators, untouched, v.problems, v.warnings
+        source.source,
+        plan_preview,
+        tasks,
+        indicators,
+        untouched,
+        [as_text(p) for p in v.problems],
+        [as_text(w) for w in v.warnings],
     )
 
 
@@ -866,7 +1050,7 @@ def import_plan(
     validated = _validate(ctx, actor, source, create_units=create_units, persist_units=True)
     if validated.problems:
         raise ImportFailed(source.source, validated.problems)
-    return _apply(ctx, actor, source, validated, validated.warnings, progress)
+    return _apply(ctx, actor, source, validated, progress)
 
 
 def _validate(
@@ -878,8 +1062,8 @@ def _validate(
     ``persist_units=False`` and they exist only in this validation (id None).
     """
     require(actor, Action.IMPORT)
-    problems: list[str] = []
-    warnings: list[str] = []
+    problems: list[Message] = []
+    warnings: list[Message] = []
     directory = UnitDirectory(ctx.session)
     create = (
         functools.partial(directory.create_unit, persist=persist_units) if create_units else None
@@ -893,7 +1077,7 @@ def _validate(
         source.indicators, "indicator", directory, issuer, create, sections, problems, warnings
     )
     existing = ctx.session.scalar(sa.select(Plan).where(Plan.code == fields["code"]))
-    _check_organisation(actor, f"{source.source} [plan]", issuer, existing, supersedes, problems)
+    _check_organisation(actor, _plan_where(source), issuer, existing, supersedes, problems)
     _check_against_plan(existing, tasks, problems)
     _check_indicators_against_plan(existing, indicators, problems)
     return _Validated(
@@ -903,11 +1087,11 @@ def _validate(
 
 def _check_organisation(
     actor: User,
-    where: str,
+    where: Message,
     issuer: Unit | None,
     existing: Plan | None,
     supersedes: Plan | None,
-    problems: list[str],
+    problems: list[Message],
 ) -> None:
     """An Office imports, updates and replaces only its own organisation's plans: said in the
     preview as a problem, like any other, rather than found out at the commit."""
@@ -915,18 +1099,37 @@ def _check_organisation(
         return
     if not in_organisation(actor, issuer):
         problems.append(
-            f"{where}: issuer {issuer.name!r} is another organisation: an Office imports only "
-            "its own organisation's plans"
+            Message(
+                N_(
+                    "%(where)s: issuer %(issuer)s is another organisation: an Office imports "
+                    "only its own organisation's plans"
+                ),
+                where=where,
+                issuer=repr(issuer.name),
+            )
         )
     if existing is not None and not in_organisation(actor, existing.issuer):
         problems.append(
-            f"{where}: code {existing.code!r} is plan {existing.number} of another "
-            "organisation: give this plan a code of its own"
+            Message(
+                N_(
+                    "%(where)s: code %(code)s is plan %(plan)s of another organisation: give "
+                    "this plan a code of its own"
+                ),
+                where=where,
+                code=repr(existing.code),
+                plan=existing.number,
+            )
         )
     if supersedes is not None and (
         not can(actor, Action.SUPERSEDE) or not in_organisation(actor, supersedes.issuer)
     ):
-        problems.append(f"{where}: supersedes: plan {supersedes.number} is not one you may replace")
+        problems.append(
+            Message(
+                N_("%(where)s: supersedes: plan %(plan)s is not one you may replace"),
+                where=where,
+                plan=supersedes.number,
+            )
+        )
 
 
 def _apply(
@@ -934,7 +1137,6 @@ def _apply(
     actor: User,
     source: PlanSource,
     v: _Validated,
-    warnings: list[str],
     progress: Progress | None,
 ) -> ImportResult:
     session = ctx.session
@@ -949,7 +1151,7 @@ def _apply(
         setattr(plan, key, value)
     session.flush()
     section_rows = _apply_sections(session, plan, v.sections)
-    result = ImportResult(plan, warnings=warnings)
+    result = ImportResult(plan, warnings=[as_text(w) for w in v.warnings])
     if before is not None and before != (plan.reporting_regime, plan.issued_on):
         _follow_plan_change(ctx, actor, plan, before)
     if named is not None and named != (plan.number, plan.title):
@@ -968,7 +1170,8 @@ def _apply(
         listed = {r.ref for r in v.tasks}
         missing = [t.ref for t in plan.tasks if t.ref not in listed]
         if missing:
-            warnings.append(f"tasks not in this file were left as they are: {', '.join(missing)}")
+            untouched = N_("tasks not in this file were left as they are: %(tasks)s")
+            result.warnings.append(as_text(Message(untouched, tasks=missing)))
     if v.supersedes is not None and plan.supersedes_id != v.supersedes.id:
         result.superseded = supersede_plan(ctx, actor, plan, v.supersedes)
     session.flush()

@@ -101,9 +101,33 @@ def render_value(value: object, translate: Translate = _same) -> str:
     return str(value)
 
 
+class Text(str):
+    """A message as its English text, still carrying the message.
+
+    For lists that code reads as text (an import's problems and warnings: the CLI prints them,
+    callers search them) and that the web app shows in the reader's language: ``str`` methods
+    see the English, :func:`as_message` gives the message back.
+    """
+
+    message: Message
+
+    def __new__(cls, message: Message) -> Text:
+        text = super().__new__(cls, message.render())
+        text.message = message
+        return text
+
+
+def as_text(value: str | Message) -> str:
+    """A message as :class:`Text`; a plain string as it is."""
+    return Text(value) if isinstance(value, Message) else value
+
+
 def as_message(value: str | Message) -> Message:
-    """A message as it is, or a plain (or ``N_``-marked) string as a message without values."""
-    return value if isinstance(value, Message) else Message(value)
+    """A message as it is (a :class:`Text`'s own message), or a plain (or ``N_``-marked)
+    string as a message without values."""
+    if isinstance(value, Message):
+        return value
+    return value.message if isinstance(value, Text) else Message(value)
 
 
 # The engine's vocabulary: states, actions, kinds and roles that its messages name. The English

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.errors import InvalidInput
+from workflow.messages import N_
 from workflow.models import Unit, UnitAlias, UnitGroup
 from workflow.text import clean, fold_key
 
@@ -33,10 +34,11 @@ class UnresolvedName(InvalidInput):
         self.candidates = candidates or []
         if self.candidates:
             names = "; ".join(f"{u.name} ({u.code})" for u in self.candidates[:5])
-            message = f"{phrase!r} is ambiguous: it could be {names}"
+            super().__init__(
+                N_("%(name)s is ambiguous: it could be %(units)s"), name=repr(phrase), units=names
+            )
         else:
-            message = f"unknown unit {phrase!r}"
-        super().__init__(message)
+            super().__init__(N_("unknown unit %(name)s"), name=repr(phrase))
 
 
 @dataclass(frozen=True)

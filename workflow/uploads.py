@@ -31,7 +31,7 @@ from workflow.importer import (
     preview_import,
     read_source,
 )
-from workflow.messages import N_
+from workflow.messages import N_, Message
 from workflow.models import ImportUpload, Plan, User
 from workflow.permissions import Action, require
 from workflow.plans import own_plan
@@ -176,7 +176,15 @@ def _read(name: str, content: bytes) -> PlanSource | Table:
         try:
             source = read_source(path)
         except InvalidInput as exc:  # its message names the file by its temporary path
-            raise InvalidInput(str(exc).replace(str(path), name)) from None
+            raise InvalidInput(_named(exc.message, path, name)) from None
     if not isinstance(source, PlanSource | Table):
         raise InvalidInput(N_("%(file)s does not hold a plan"), file=name)
     return source
+
+
+def _named(message: Message, path: Path, name: str) -> Message:
+    """``message`` naming the file ``name`` where it names the temporary ``path``."""
+    if not message.params:
+        return message
+    params = {k: name if str(v) == str(path) else v for k, v in message.params.items()}
+    return Message(message.template, **params)
