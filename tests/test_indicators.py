@@ -382,3 +382,14 @@ def test_reordered_indicator_rows_cannot_move_reported_values(seeded, tmp_path):
         }
         assert standing["I.3"].indicator.name == "Tỷ lệ doanh nghiệp có hoạt động đổi mới sáng tạo"
         assert standing["I.3"].latest.value_text == "45 %"
+
+
+def test_a_period_long_before_the_plan_is_refused_the_year_before_is_a_baseline(seeded):
+    with seeded.context() as ctx:
+        ctx.session.get(Plan, plan_id(ctx, SKHCN)).issued_on = date(2025, 2, 10)
+    with pytest.raises(InvalidInput) as refused:
+        report(seeded, "ttkd.head", "I.3", "45", period="2023")
+    assert str(refused.value).startswith("period: 2023 is before plan")
+    assert value_count(seeded) == 0
+    report(seeded, "ttkd.head", "I.3", "38", period="2024")
+    assert value_count(seeded) == 1

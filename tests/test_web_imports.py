@@ -23,7 +23,7 @@ from tests.test_importer import build_workbook
 from tools.sample_docx import SAMPLE
 from workflow.context import Engine
 from workflow.models import ImportUpload, Plan, Task, TaskEvent
-from workflow.uploads import store_upload
+from workflow.uploads import WAITING_PER_USER, store_upload
 
 HEADER = "STT,Tên nhiệm vụ,Đơn vị chủ trì,Đơn vị phối hợp,Thời gian hoàn thành\n"
 _TOKEN = re.compile(r"/plans/imports/([\w-]+)$")
@@ -427,3 +427,21 @@ def test_a_damaged_word_or_excel_file_gets_one_message(
         assert refused.status_code == 400, refused.status_code
         assert says in refused.get_data(as_text=True)
     assert uploads(organisation) == 0
+
+
+def test_one_person_keeps_a_bounded_number_of_uploads(
+    app, office, organisation: Engine, tmp_path: Path
+) -> None:
+    content = workbook_bytes(tmp_path)
+    with organisation.context() as ctx:
+        for _ in range(WAITING_PER_USER):
+            store_upload(ctx, user(ctx, "vps.office"), "ke-hoach.xlsx", content)
+    refused = upload(office, content, "ke-hoach.xlsx")
+    assert refused.status_code == 400
+    assert f"{WAITING_PER_USER} of your uploads wait for a commit or a cancel" in refused.get_data(
+        as_text=True
+    )
+    assert uploads(organisation) == WAITING_PER_USER
+    with organisation.context() as ctx:  # another Office's uploads do not count against them
+        store_upload(ctx, user(ctx, "hcqt.office"), "ke-hoach.xlsx", content)
+    assert uploads(organisation) == WAITING_PER_USER + 1

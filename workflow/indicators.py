@@ -206,8 +206,18 @@ def _assessment(indicator: Indicator, given: str | None) -> str | None:
     return None
 
 
-def _period(ctx: Context, text: str) -> PeriodSpan:
+def _period(ctx: Context, indicator: Indicator, text: str) -> PeriodSpan:
+    """A period that has begun, and not before the year ahead of the plan's (a baseline)."""
     span = parse_period(text)
+    issued = indicator.plan.issued_on
+    if issued is not None and span.first_day.year < issued.year - 1:
+        raise InvalidInput(
+            N_("%(field)s: %(period)s is before plan %(plan)s (issued %(issued)s)"),
+            field=Message(N_("period")),
+            period=span.key,
+            plan=indicator.plan.number,
+            issued=issued,
+        )
     if span.first_day > ctx.today():
         raise InvalidInput(
             N_("%(field)s: %(period)s has not begun yet (today is %(today)s)"),
@@ -242,7 +252,7 @@ def record_indicator_value(
     anything is written, within the caller's transaction."""
     indicator = get_indicator(ctx.session, indicator_id)
     require_on_indicator(actor, Action.REPORT, indicator)
-    span = _period(ctx, period)
+    span = _period(ctx, indicator, period)
     reading = read_value(indicator, value_text)
     judged = _assessment(indicator, assessment)
     note = clean(source_note)

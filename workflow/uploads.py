@@ -38,6 +38,7 @@ from workflow.plans import own_plan
 
 UPLOAD_LIFETIME = timedelta(hours=24)
 ACCEPTED_TYPES = (".docx", ".xlsx", ".csv")
+WAITING_PER_USER = 20  # uploads kept for one person at once (up to the app's size limit each)
 _UNSAFE = re.compile(r"[^\w .()+-]")
 
 
@@ -72,6 +73,16 @@ def store_upload(
             file=name,
         )
     discard_expired(ctx)
+    waiting = ctx.session.scalar(sa.select(sa.func.count()).where(ImportUpload.user_id == actor.id))
+    if waiting >= WAITING_PER_USER:
+        raise InvalidInput(
+            N_(
+                "%(file)s: %(count)s of your uploads wait for a commit or a cancel; "
+                "finish some of them first"
+            ),
+            file=name,
+            count=waiting,
+        )
     upload = ImportUpload(
         token=secrets.token_urlsafe(32),
         user_id=actor.id,
