@@ -1179,13 +1179,15 @@ def _apply(
 
 
 def _plan_values(source: PlanSource, v: _Validated) -> dict[str, Any]:
-    """The plan's fields as the import stores them."""
+    """The plan's fields as the import stores them. A file that names no issuer keeps the
+    plan's own: an issuer-less plan would belong to every organisation."""
     f = v.fields
+    keep = v.issuer is None and v.plan is not None and not clean(str(f.get("issuer") or ""))
     return {
         "number": f["number"],
         "title": clean(str(f.get("title") or "")),
-        "issuer": v.issuer,
-        "issuer_text": clean(str(f.get("issuer") or "")),
+        "issuer": v.plan.issuer if keep else v.issuer,
+        "issuer_text": v.plan.issuer_text if keep else clean(str(f.get("issuer") or "")),
         "issued_on": f.get("issued_on"),
         "issued_text": clean(str(f.get("issued_text") or "")),
         "implements": f["implements"],
