@@ -5,12 +5,14 @@ on it, a server in a subprocess, a signed-in keep-alive HTTP client, and figures
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -249,3 +251,15 @@ def machine() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
     }
+
+
+def run_in_scratch(args, measure: Callable[[Path, str, object], dict]) -> None:
+    """``measure(instance, url, args)`` on a scratch instance (SQLite, or a database of its
+    own on ``args.database_url``); its figures written to ``args.json`` when given."""
+    with (
+        tempfile.TemporaryDirectory(prefix="nhiemvu-bench-") as folder,
+        scratch_database(args.database_url, Path(folder)) as url,
+    ):
+        results = measure(Path(folder), url, args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
